@@ -1,0 +1,75 @@
+"""tinygrad_rnn: a small, readable deep-learning framework with reverse-mode autograd
+on NumPy (CPU) or CuPy (CUDA GPU), PyTorch-shaped.
+
+    import tinygrad_rnn as tr
+    x = tr.randn(3, 4, requires_grad=True)
+    y = (x @ x.T).tanh().sum()
+    y.backward()
+    x.grad
+"""
+
+from .autograd import Function, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    manual_seed,
+    uint8,
+)
+from .creation import (
+    arange,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .tensor import Tensor, cat, one_hot, stack, where
+
+bool = bool_  # noqa: A001 (``tr.bool`` as in PyTorch; the builtin is not used below)
+float = float32  # noqa: A001
+double = float64
+long = int64
+half = float16
+
+
+def _function_of(name: str):
+    """``tr.name(x, ...)`` for the Tensor method ``x.name(...)``, with its docstring."""
+    method = getattr(Tensor, name)
+
+    def function(input, *args, **kwargs):  # noqa: A002 (PyTorch's argument name)
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: expected a Tensor as the first argument, got {type(input).__name__}")
+        return method(input, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = method.__doc__
+    return function
+
+
+_METHODS_AS_FUNCTIONS = (
+    "abs amax amin argmax argmin chunk clamp clip dropout exp flatten log log_softmax logsumexp matmul "
+    "max maximum mean min minimum permute relu reshape sigmoid softmax split sqrt squeeze std sum tanh "
+    "transpose unsqueeze var"
+).split()
+for _name in _METHODS_AS_FUNCTIONS:
+    globals()[_name] = _function_of(_name)
+del _name
+
+__version__ = "0.1.0"

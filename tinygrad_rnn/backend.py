@@ -1,0 +1,198 @@
+"""Layer 1: the array backend.
+
+This is the only module that names ``numpy`` or ``cupy``. Everything above it asks
+for the *array module* of a device (``xp``) and writes array code against it, so the
+same op runs on NumPy (device ``"cpu"``) or CuPy (devices ``"cuda"``, ``"cuda:N"``).
+
+It also holds the dtype policy (what dtype a Python number gets) and the global
+random generators behind ``tr.manual_seed``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# ---------------------------------------------------------------- dtypes
+# Our dtypes *are* NumPy dtypes, so ``x.dtype == tr.float32`` and
+# ``x.dtype == np.float32`` both hold and nothing needs translating.
+float16 = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int8 = np.dtype("int8")
+int16 = np.dtype("int16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+uint8 = np.dtype("uint8")
+bool_ = np.dtype("bool")
+
+DEFAULT_FLOAT = float32  # what Python floats and random tensors become
+DEFAULT_INT = int64  # what Python ints become (as in PyTorch)
+
+
+def as_dtype(dtype) -> np.dtype:
+    """Turn ``tr.float32``, ``np.float32``, ``"float32"`` or ``float`` into a NumPy dtype."""
+    if dtype is float:
+        return DEFAULT_FLOAT
+    if dtype is int:
+        return DEFAULT_INT
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype: expected a dtype such as tr.float32 or 'float64', got {dtype!r}") from None
+
+
+def is_floating(dtype) -> bool:
+    """True for float16/32/64: the dtypes a gradient can flow through."""
+    return np.dtype(dtype).kind == "f"
+
+
+def python_scalar_dtype(value) -> np.dtype:
+    """The dtype a Python number or nested list of them becomes: bool, int64 or float32."""
+    if isinstance(value, bool | np.bool_):
+        return bool_
+    if isinstance(value, int):
+        return DEFAULT_INT
+    return DEFAULT_FLOAT
+
+
+def scalar_operand_dtype(value, tensor_dtype: np.dtype) -> np.dtype:
+    """The dtype a Python scalar takes when it meets a tensor in an op.
+
+    The tensor's dtype wins (``float32_tensor * 2`` stays float32), except that a float
+    meeting an integer or bool tensor makes the default float, and an int meeting a
+    bool tensor makes int64, as in PyTorch.
+    """
+    kind = tensor_dtype.kind
+    if isinstance(value, bool):
+        return tensor_dtype
+    if isinstance(value, int):
+        return DEFAULT_INT if kind == "b" else tensor_dtype
+    if isinstance(value, float):
+        return tensor_dtype if kind in "fc" else DEFAULT_FLOAT
+    raise TypeError(f"expected a Tensor or a Python number, got {type(value).__name__}")
+
+
+# ---------------------------------------------------------------- devices
+_cupy = None  # imported on first use of a CUDA device
+
+
+def _import_cupy():
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except ImportError:
+            raise RuntimeError(
+                "device 'cuda' needs CuPy, which is not installed: "
+                "pip install 'tinygrad_rnn[cuda12]' (CUDA 12) or 'tinygrad_rnn[cuda13]' (CUDA 13)"
+            ) from None
+        _cupy = cupy
+    return _cupy
+
+
+def normalize_device(device) -> str:
+    """``None``/``"cpu"`` -> ``"cpu"``; ``"cuda"`` -> ``"cuda:0"``; ``"cuda:N"`` kept."""
+    if device is None:
+        return "cpu"
+    name = str(device)
+    if name == "cpu":
+        return "cpu"
+    if name == "cuda":
+        return "cuda:0"
+    if name.startswith("cuda:") and name[5:].isdigit():
+        return name
+    raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+
+
+def array_module(device: str):
+    """The array module (``numpy`` or ``cupy``) that holds arrays of ``device``."""
+    if device == "cpu":
+        return np
+    return _import_cupy()
+
+
+def device_of(array) -> str:
+    """The device name of an array: ``"cpu"`` for NumPy, ``"cuda:N"`` for CuPy."""
+    if isinstance(array, np.ndarray | np.generic):
+        return "cpu"
+    return f"cuda:{array.device.id}"
+
+
+def module_of(array):
+    """The array module of an existing array (fast path for NumPy)."""
+    if isinstance(array, np.ndarray | np.generic):
+        return np
+    return _import_cupy()
+
+
+def to_device(array, device: str):
+    """Copy ``array`` to ``device`` (no copy when it is already there)."""
+    if device_of(array) == device:
+        return array
+    if device == "cpu":
+        return array.get()
+    cupy = _import_cupy()
+    with cupy.cuda.Device(int(device[5:])):
+        return cupy.asarray(array)
+
+
+def to_numpy(array) -> np.ndarray:
+    """A NumPy array on the host holding the values of ``array``."""
+    return array if isinstance(array, np.ndarray) else np.asarray(to_device(array, "cpu"))
+
+
+def is_array(value) -> bool:
+    """True for a NumPy array, or a CuPy array when CuPy is loaded."""
+    if isinstance(value, np.ndarray):
+        return True
+    return _cupy is not None and isinstance(value, _cupy.ndarray)
+
+
+# ---------------------------------------------------------------- randomness
+_generators: dict[str, object] = {}
+_seed: int | None = None
+
+
+def manual_seed(seed: int) -> None:
+    """Seed every device's random generator, so runs repeat exactly."""
+    global _seed
+    _seed = int(seed)
+    _generators.clear()
+
+
+def generator(device: str):
+    """The global random generator of ``device`` (NumPy's or CuPy's ``Generator``)."""
+    if device not in _generators:
+        xp = array_module(device)
+        _generators[device] = xp.random.default_rng(_seed)
+    return _generators[device]
+
+
+def scatter_add(out, index, values) -> None:
+    """``out[index] += values`` where repeated indices add up (unbuffered)."""
+    if isinstance(out, np.ndarray):
+        np.add.at(out, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(out, index, values)
+
+
+def is_numpy_scalar(value) -> bool:
+    """True for NumPy scalar objects such as ``np.float64(1.0)``."""
+    return isinstance(value, np.generic)
+
+
+def host_array(data) -> np.ndarray:
+    """Python numbers or nested lists as a NumPy array (dtype decided by the caller)."""
+    return np.asarray(data)
+
+
+def result_type(*dtypes) -> np.dtype:
+    """The dtype NumPy's promotion gives operands of ``dtypes``."""
+    return np.result_type(*dtypes)
+
+
+def format_array(array, prefix: str) -> str:
+    """The values of ``array`` as text, aligned after ``prefix`` (for ``repr``)."""
+    return np.array2string(to_numpy(array), separator=", ", prefix=prefix)

@@ -1,0 +1,34 @@
+"""Broadcasting, forwards and backwards: the one home of both directions."""
+
+from __future__ import annotations
+
+
+def broadcast_shape(op_name: str, *shapes: tuple) -> tuple:
+    """The shape NumPy broadcasting gives ``shapes``, or an error that names them all."""
+    result: list[int] = []
+    for shape in shapes:
+        padded = [1] * (len(shape) - len(result)) + result
+        shape = (1,) * (len(padded) - len(shape)) + tuple(shape)
+        merged = []
+        for a, b in zip(padded, shape):
+            if a != b and a != 1 and b != 1:
+                listed = " and ".join(str(tuple(s)) for s in shapes)
+                raise ValueError(f"{op_name}: shapes {listed} cannot be broadcast together")
+            merged.append(b if a == 1 else a)
+        result = merged
+    return tuple(result)
+
+
+def sum_to_shape(grad, shape: tuple):
+    """Undo broadcasting in the backward pass: sum ``grad`` down to ``shape``.
+
+    Forward broadcasting copied the input along the axes it added in front and the
+    axes where the input had size 1; every copy fed the output, so the gradient of
+    the input is the sum of the gradients of all its copies.
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    summed = grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
+    return summed.reshape(shape)

@@ -1,0 +1,286 @@
+"""Elementwise ops. Binary ones broadcast like NumPy; their backward sums the
+gradient back to each input's own shape (``sum_to_shape``)."""
+
+from __future__ import annotations
+
+from ..autograd import Function, constant
+from .broadcast import broadcast_shape, sum_to_shape
+
+
+class _Broadcasting(Function):
+    """Base of ops whose array inputs broadcast against each other."""
+
+    def check_shapes(self, *arrays) -> None:
+        first = arrays[0].shape
+        if any(a.shape != first for a in arrays[1:]):
+            broadcast_shape(type(self).__name__.lower(), *(a.shape for a in arrays))
+
+
+# ---------------------------------------------------------------- binary
+class Add(_Broadcasting):
+    """``a + b``;  d/da = 1, d/db = 1."""
+
+    def forward(self, a, b):
+        self.check_shapes(a, b)
+        return a + b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return sum_to_shape(grad, a.shape), sum_to_shape(grad, b.shape)
+
+
+class Sub(_Broadcasting):
+    """``a - b``;  d/da = 1, d/db = -1."""
+
+    def forward(self, a, b):
+        self.check_shapes(a, b)
+        return a - b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return sum_to_shape(grad, a.shape), sum_to_shape(-grad, b.shape)
+
+
+class Mul(_Broadcasting):
+    """``a * b``;  d/da = b, d/db = a."""
+
+    def forward(self, a, b):
+        self.check_shapes(a, b)
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (
+            sum_to_shape(grad * b, a.shape) if need_a else None,
+            sum_to_shape(grad * a, b.shape) if need_b else None,
+        )
+
+
+class Div(_Broadcasting):
+    """``a / b``;  d/da = 1/b, d/db = -a/b²."""
+
+    def forward(self, a, b):
+        self.check_shapes(a, b)
+        return a / b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (
+            sum_to_shape(grad / b, a.shape) if need_a else None,
+            sum_to_shape(-grad * a / (b * b), b.shape) if need_b else None,
+        )
+
+
+class Pow(_Broadcasting):
+    """``a ** b`` for two tensors;  d/da = b·a^(b-1), d/db = a^b·ln a.
+
+    d/db is undefined for a < 0 (NaN, as in PyTorch) and taken as 0 at a = 0.
+    """
+
+    def forward(self, a, b):
+        self.check_shapes(a, b)
+        return a**b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = sum_to_shape(grad * b * a ** (b - 1), a.shape)
+        if need_b:
+            xp = self.xp
+            positive = constant(a.data > 0)
+            log_a = Where.apply(positive, a, a.new_ones(())).log()  # ln a where a > 0, else 0
+            nan_where_negative = constant(xp.where(a.data < 0, xp.nan, 0).astype(a.dtype))
+            grad_b = sum_to_shape(grad * self.output * (log_a + nan_where_negative), b.shape)
+        return grad_a, grad_b
+
+
+class Maximum(_Broadcasting):
+    """``maximum(a, b)``; the gradient goes to the larger input, split evenly on ties."""
+
+    def forward(self, a, b):
+        self.check_shapes(a, b)
+        return self.xp.maximum(a, b)
+
+    def backward(self, grad):
+        return _split_between(self, grad, self.inputs[0].data > self.inputs[1].data)
+
+
+class Minimum(_Broadcasting):
+    """``minimum(a, b)``; the gradient goes to the smaller input, split evenly on ties."""
+
+    def forward(self, a, b):
+        self.check_shapes(a, b)
+        return self.xp.minimum(a, b)
+
+    def backward(self, grad):
+        return _split_between(self, grad, self.inputs[0].data < self.inputs[1].data)
+
+
+def _split_between(node, grad, a_wins):
+    """Route ``grad`` to ``a`` where it won, to ``b`` where it lost, half each on ties."""
+    a, b = node.inputs
+    ties = a.data == b.data
+    share_a = constant((a_wins + 0.5 * ties).astype(grad.dtype))
+    return sum_to_shape(grad * share_a, a.shape), sum_to_shape(grad * (1 - share_a), b.shape)
+
+
+class Where(_Broadcasting):
+    """``where(condition, a, b)``: a where the condition holds, else b.
+
+    The gradient flows to ``a`` where the condition holds and to ``b`` elsewhere;
+    the boolean condition gets none.
+    """
+
+    def forward(self, condition, a, b):
+        self.check_shapes(condition, a, b)
+        return self.xp.where(condition, a, b)
+
+    def backward(self, grad):
+        condition, a, b = self.inputs
+        zero = grad.new_zeros(())
+        need_a, need_b = self.needs_input_grad[1:]
+        return (
+            None,
+            sum_to_shape(Where.apply(condition, grad, zero), a.shape) if need_a else None,
+            sum_to_shape(Where.apply(condition, zero, grad), b.shape) if need_b else None,
+        )
+
+
+# ---------------------------------------------------------------- unary
+class Neg(Function):
+    """``-x``;  d/dx = -1."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad):
+        return -grad
+
+
+class PowScalar(Function):
+    """``x ** p`` for a Python number p;  d/dx = p·x^(p-1)."""
+
+    def forward(self, x, exponent):
+        self.exponent = exponent
+        return x**exponent
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        p = self.exponent
+        if p == 0:
+            return grad.new_zeros(x.shape)  # x⁰ = 1 is flat; p·x^(p-1) would give 0·inf at x = 0
+        return grad * p * x ** (p - 1)
+
+
+class Exp(Function):
+    """``exp(x)``;  d/dx = exp(x), the output itself."""
+
+    def forward(self, x):
+        return self.xp.exp(x)
+
+    def backward(self, grad):
+        return grad * self.output
+
+
+class Log(Function):
+    """``ln(x)``;  d/dx = 1/x."""
+
+    def forward(self, x):
+        return self.xp.log(x)
+
+    def backward(self, grad):
+        return grad / self.inputs[0]
+
+
+class Sqrt(Function):
+    """``√x``;  d/dx = 1/(2√x)."""
+
+    def forward(self, x):
+        return self.xp.sqrt(x)
+
+    def backward(self, grad):
+        return grad / (2 * self.output)
+
+
+class Abs(Function):
+    """``|x|``;  d/dx = sign(x), 0 at x = 0 (as in PyTorch)."""
+
+    def forward(self, x):
+        return self.xp.abs(x)
+
+    def backward(self, grad):
+        return grad * constant(self.xp.sign(self.inputs[0].data))
+
+
+class Tanh(Function):
+    """``tanh(x)``;  d/dx = 1 - tanh²(x)."""
+
+    def forward(self, x):
+        return self.xp.tanh(x)
+
+    def backward(self, grad):
+        y = self.output
+        return grad * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """``σ(x) = 1 / (1 + e^-x)``;  d/dx = σ(x)(1 - σ(x)).
+
+    Computed from e = exp(-|x|) ≤ 1, which never overflows:
+    σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0.
+    """
+
+    def forward(self, x):
+        xp = self.xp
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        y = self.output
+        return grad * y * (1 - y)
+
+
+class Relu(Function):
+    """``max(x, 0)``;  d/dx = 1 where x > 0, else 0."""
+
+    def forward(self, x):
+        return self.xp.maximum(x, 0)
+
+    def backward(self, grad):
+        return grad * constant((self.inputs[0].data > 0).astype(grad.dtype))
+
+
+class Clip(Function):
+    """``clip(x, low, high)`` (either bound may be None); d/dx = 1 inside [low, high], else 0."""
+
+    def forward(self, x, low, high):
+        self.low, self.high = low, high
+        xp = self.xp
+        if low is not None:
+            x = xp.maximum(x, xp.asarray(low, dtype=x.dtype))
+        if high is not None:
+            x = xp.minimum(x, xp.asarray(high, dtype=x.dtype))
+        return x
+
+    def backward(self, grad):
+        x = self.inputs[0].data
+        inside = self.xp.ones(x.shape, dtype=bool)
+        if self.low is not None:
+            inside &= x >= self.low
+        if self.high is not None:
+            inside &= x <= self.high
+        return grad * constant(inside.astype(grad.dtype))
+
+
+class Cast(Function):
+    """Change dtype; the gradient is cast back to the input's dtype."""
+
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, grad):
+        return Cast.apply(grad, dtype=self.inputs[0].dtype)

@@ -1,0 +1,44 @@
+"""Matrix multiplication, 1-D, 2-D and batched, with NumPy's matmul rules."""
+
+from __future__ import annotations
+
+from ..autograd import Function
+from .broadcast import broadcast_shape, sum_to_shape
+
+
+class MatMul(Function):
+    """``a @ b``.  For C = A B:  dL/dA = dL/dC Bᵀ  and  dL/dB = Aᵀ dL/dC.
+
+    A 1-D ``a`` acts as a row (1, k) and a 1-D ``b`` as a column (k, 1), as in NumPy;
+    batch dimensions broadcast, and their gradient is summed back.
+    """
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        k_a = a.shape[-1]
+        k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if k_a != k_b:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} are not aligned: the last dimension of the "
+                f"first ({k_a}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} dimension "
+                f"of the second ({k_b})"
+            )
+        if a.ndim > 2 and b.ndim > 2:
+            broadcast_shape("matmul (batch dimensions)", a.shape[:-2], b.shape[:-2])
+        return a @ b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        a2 = a if a.ndim > 1 else a.reshape(1, -1)
+        b2 = b if b.ndim > 1 else b.reshape(-1, 1)
+        shape = list(grad.shape)  # the output's shape with the dropped 1-D axes put back
+        if b.ndim == 1:
+            shape.append(1)
+        if a.ndim == 1:
+            shape.insert(len(shape) - 1, 1)
+        grad = grad.reshape(tuple(shape))
+        need_a, need_b = self.needs_input_grad
+        grad_a = sum_to_shape(grad @ b2.mT, a2.shape).reshape(a.shape) if need_a else None
+        grad_b = sum_to_shape(a2.mT @ grad, b2.shape).reshape(b.shape) if need_b else None
+        return grad_a, grad_b

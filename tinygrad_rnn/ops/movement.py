@@ -1,0 +1,121 @@
+"""Ops that move values around without arithmetic: reshape, permute, expand,
+indexing, concatenation, device copies. Each backward moves the gradient back."""
+
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import Function
+from .broadcast import sum_to_shape
+
+
+class Reshape(Function):
+    """Same values, new shape; the gradient is reshaped back."""
+
+    def forward(self, x, shape):
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}"
+            ) from None
+
+    def backward(self, grad):
+        return grad.reshape(self.inputs[0].shape)
+
+
+class Permute(Function):
+    """Reorder axes; the gradient is permuted by the inverse order."""
+
+    def forward(self, x, dims):
+        self.dims = dims
+        return x.transpose(dims)
+
+    def backward(self, grad):
+        inverse = [0] * len(self.dims)
+        for position, axis in enumerate(self.dims):
+            inverse[axis] = position
+        return grad.permute(*inverse)
+
+
+class Expand(Function):
+    """Broadcast to a larger shape (a view); the gradient is summed back."""
+
+    def forward(self, x, shape):
+        try:
+            return self.xp.broadcast_to(x, shape)
+        except ValueError:
+            raise ValueError(f"expand: cannot expand a tensor of shape {x.shape} to {shape}") from None
+
+    def backward(self, grad):
+        return sum_to_shape(grad, self.inputs[0].shape)
+
+
+class GetItem(Function):
+    """``x[index]`` for ints, slices, None, Ellipsis, integer or boolean arrays.
+
+    The backward is a scatter-add: an element picked twice (``x[[0, 0]]``)
+    receives both gradients.
+    """
+
+    def forward(self, x, index, basic):
+        self.index, self.basic = index, basic
+        return x[index]
+
+    def backward(self, grad):
+        return ScatterAdd.apply(grad, index=self.index, basic=self.basic, shape=self.inputs[0].shape)
+
+
+class ScatterAdd(Function):
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeats add up).
+
+    The adjoint of ``GetItem``: its backward reads the gradient back at ``index``.
+    """
+
+    def forward(self, values, index, basic, shape):
+        self.index, self.basic = index, basic
+        out = self.xp.zeros(shape, dtype=values.dtype)
+        if basic:  # ints and slices never repeat an element: plain assignment is enough
+            out[index] = values
+        else:
+            backend.scatter_add(out, index, values)
+        return out
+
+    def backward(self, grad):
+        return GetItem.apply(grad, index=self.index, basic=self.basic)
+
+
+class Cat(Function):
+    """Concatenate along ``axis``; each input gets its slice of the gradient."""
+
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        return self.xp.concatenate(arrays, axis=axis)
+
+    def backward(self, grad):
+        grads, start = [], 0
+        lead = (slice(None),) * self.axis
+        for tensor, needed in zip(self.inputs, self.needs_input_grad):
+            stop = start + tensor.shape[self.axis]
+            grads.append(grad[lead + (slice(start, stop),)] if needed else None)
+            start = stop
+        return tuple(grads)
+
+
+class ToDevice(Function):
+    """Copy to another device; the gradient is copied back."""
+
+    def forward(self, x, device):
+        return backend.to_device(x, device)
+
+    def backward(self, grad):
+        return grad.to(self.inputs[0].device)
+
+
+class Clone(Function):
+    """A copy with its own memory; the gradient passes through unchanged."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad):
+        return grad

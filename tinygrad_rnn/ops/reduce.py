@@ -1,0 +1,40 @@
+"""Reductions over axes. Each input element fed the result along its axis, so the
+backward spreads the output gradient back over those axes."""
+
+from __future__ import annotations
+
+from ..autograd import Function, constant
+
+
+def keepdims_shape(shape: tuple, axes: tuple) -> tuple:
+    """``shape`` with every reduced axis kept as size 1."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """``sum(x, axes)``;  every element's derivative is 1, so the gradient is the
+    output gradient copied (broadcast) back over the reduced axes."""
+
+    def forward(self, x, axes, keepdims):
+        self.axes = axes  # a tuple of non-negative axes
+        return x.sum(axis=axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        return grad.reshape(keepdims_shape(x.shape, self.axes)).expand(x.shape)
+
+
+class Max(Function):
+    """``max(x, axes)``;  the gradient goes to the element(s) that are the maximum,
+    split evenly among ties (a valid subgradient, and symmetric)."""
+
+    def forward(self, x, axes, keepdims):
+        self.axes = axes
+        return x.max(axis=axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        shape = keepdims_shape(x.shape, self.axes)
+        is_max = x.data == self.output.data.reshape(shape)
+        share = is_max / is_max.sum(axis=self.axes, keepdims=True)
+        return grad.reshape(shape) * constant(share.astype(grad.dtype))
