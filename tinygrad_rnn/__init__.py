@@ -64,12 +64,14 @@ def _function_of(name: str):
 
 
 _METHODS_AS_FUNCTIONS = (
-    "abs amax amin argmax argmin chunk clamp clip dropout exp flatten log log_softmax logsumexp matmul "
-    "max maximum mean min minimum permute relu reshape sigmoid softmax split sqrt squeeze std sum tanh "
-    "transpose unsqueeze var"
+    "abs amax amin argmax argmin chunk clamp clip cos dropout exp flatten log log_softmax logsumexp matmul "
+    "max maximum mean min minimum permute relu reshape sigmoid sin softmax split sqrt squeeze std sum tanh "
+    "transpose unbind unsqueeze var"
 ).split()
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
 del _name
+
+from . import nn  # noqa: E402 (layer 4 builds on everything above)
 
 __version__ = "0.1.0"

@@ -65,6 +65,8 @@ class _GradModeGuard:
 
     def __call__(self, function):
         mode = self.mode
+        if isinstance(self, set_grad_enabled):  # it switched when made; as a decorator it must not
+            _grad_mode.enabled = self.previous
 
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
@@ -113,37 +115,50 @@ class Function:
     ``forward`` may keep on ``self`` what ``backward`` needs. ``backward`` finds the
     input tensors in ``self.inputs`` and the output tensor in ``self.output``; it
     must use Tensor ops only, so that its own work can be differentiated.
+
+    A few ops (``unbind``, ``split``) make several outputs: their ``forward``
+    returns a tuple of arrays, ``apply`` returns a tuple of tensors, and their
+    ``backward(*grads)`` gets one gradient per output (None for an output that
+    received none).
     """
+
+    returns_view = False  # True for ops whose output shares memory with their first input
 
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on tensors ``inputs``, recording the node if a gradient is wanted."""
         node = cls()
-        first = inputs[0]
-        device = first.device
-        for other in inputs[1:]:
-            if other.device != device:
-                raise RuntimeError(
-                    f"{cls.__name__}: expected all tensors on the same device, "
-                    f"got {device} and {other.device}"
-                )
-        node.xp = backend.module_of(first.data)
-        out = _tensor_module.Tensor._wrap(node.forward(*[t.data for t in inputs], **params))
-        if _grad_mode.enabled and any(t.requires_grad for t in inputs):
+        arrays = [t.data for t in inputs]
+        if len(arrays) > 1:
+            backend.check_same_device(cls.__name__, arrays)
+        node.xp = backend.module_of(arrays[0])
+        result = node.forward(*arrays, **params)
+        several = isinstance(result, tuple)
+        wrap = _tensor_module.Tensor._wrap
+        outputs = tuple(wrap(backend.as_array(r)) for r in result) if several else (wrap(backend.as_array(result)),)
+        if cls.returns_view:  # a view shares its base's version counter: writing to one changes both
+            for out in outputs:
+                out._version = inputs[0]._version
+        # Integer and bool results (casts, comparisons) are flat almost everywhere: no graph.
+        if (_grad_mode.enabled and outputs and outputs[0].data.dtype.kind == "f"
+                and any(t.requires_grad for t in inputs)):
             node.inputs = inputs
             node.needs_input_grad = tuple(t.requires_grad for t in inputs)
             node.generation = 1 + max(t.grad_fn.generation if t.grad_fn else 0 for t in inputs)
-            node.input_versions = tuple(t._version for t in inputs)
+            node.input_versions = tuple(t._version[0] for t in inputs)
             # Weak, so output -> grad_fn -> output is no cycle: the graph dies with its output.
-            node.output_ref = weakref.ref(out)
-            out.requires_grad = True
-            out.grad_fn = node
-        return out
+            node.output_refs = tuple(weakref.ref(out) for out in outputs)
+            node.output_versions = tuple(out._version[0] for out in outputs)
+            for position, out in enumerate(outputs):
+                out.requires_grad = True
+                out.grad_fn = node
+                out._output_nr = position
+        return outputs if several else outputs[0]
 
     @property
     def output(self):
         """The tensor this node made (alive during backward: its consumers hold it)."""
-        return self.output_ref()
+        return self.output_refs[0]()
 
     @property
     def name(self) -> str:
@@ -157,9 +172,9 @@ class Function:
 
     def release(self) -> None:
         """Drop everything backward needed (inputs and saved arrays): the graph is freed."""
-        generation = self.generation
-        self.__dict__.clear()
-        self.generation = generation
+        generation, output_refs, versions = self.generation, self.output_refs, self.output_versions
+        self.__dict__.clear()  # the graph's shape stays, its saved values go
+        self.generation, self.output_refs, self.output_versions = generation, output_refs, versions
         self.inputs = None
 
     def __repr__(self) -> str:
@@ -174,12 +189,14 @@ def _check_node_usable(node: Function) -> None:
             "its saved values were freed by the first backward. "
             "Pass retain_graph=True to the first backward() if you need to call it twice."
         )
-    for position, (tensor, version) in enumerate(zip(node.inputs, node.input_versions)):
-        if tensor._version != version:
+    saved = [(f"input {i}", t, v) for i, (t, v) in enumerate(zip(node.inputs, node.input_versions))]
+    saved += [(f"output {i}", ref(), v) for i, (ref, v) in enumerate(zip(node.output_refs, node.output_versions))]
+    for what, tensor, version in saved:
+        if tensor is not None and tensor._version[0] != version:
             raise RuntimeError(
-                f"input {position} of {node.name} (shape {tensor.shape}) was modified in place "
-                f"after it was used (version {tensor._version}, expected {version}); "
-                "its gradient would be wrong. Make a copy with .clone() before modifying it."
+                f"{what} of {node.name} (shape {tensor.shape}) was modified in place after it was "
+                f"saved for backward (version {tensor._version[0]}, expected {version}); its gradient "
+                "would be wrong. Modify a .clone() instead."
             )
 
 
@@ -233,7 +250,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool, 
     wanted = None if inputs is None else {id(t): t for t in inputs}
     captured: dict[int, tuple] = {}
     leaf_grads: dict[int, tuple] = {}
-    pending: dict[Function, object] = {}  # node -> gradient w.r.t. its output, summed so far
+    pending: dict[Function, list] = {}  # node -> gradient w.r.t. each of its outputs, summed so far
     heap: list = []
     tie = itertools.count()  # heap tie-breaker: nodes themselves are not comparable
 
@@ -244,11 +261,12 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool, 
                 _accumulate(target, id(tensor), tensor, grad)
             return
         node = tensor.grad_fn
-        if node in pending:
-            pending[node] = pending[node] + grad
-        else:
-            pending[node] = grad
+        grads = pending.get(node)
+        if grads is None:
+            grads = pending[node] = [None] * len(node.output_refs)
             heapq.heappush(heap, (-node.generation, next(tie), node))
+        slot = tensor._output_nr
+        grads[slot] = grad if grads[slot] is None else grads[slot] + grad
 
     with _GradModeGuard(create_graph):
         for output, grad in zip(outputs, grad_outputs):
@@ -256,16 +274,18 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool, 
         processed = []
         while heap:
             _, _, node = heapq.heappop(heap)
-            grad = pending.pop(node)
+            grads = pending.pop(node)
             _check_node_usable(node)
-            output = node.output
-            if output is not None:
-                grad = _run_hooks(output, grad)
+            for slot, output_ref in enumerate(node.output_refs):
+                output, grad = output_ref(), grads[slot]
+                if output is None or grad is None:
+                    continue
+                grads[slot] = grad = _run_hooks(output, grad)
                 if wanted is not None and id(output) in wanted:
                     _accumulate(captured, id(output), output, grad)
                 if output._retains_grad and wanted is None:
                     output.grad = grad.detach() if output.grad is None else output.grad + grad.detach()
-            input_grads = node.backward(grad)
+            input_grads = node.backward(*grads)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
             for tensor, needed, input_grad in zip(node.inputs, node.needs_input_grad, input_grads):

@@ -125,6 +125,21 @@ def module_of(array):
     return _import_cupy()
 
 
+def check_same_device(op_name: str, arrays) -> None:
+    """Raise an error naming both devices when ``arrays`` do not all live on one device."""
+    if all(type(a) is np.ndarray for a in arrays):  # the common case, decided without names
+        return
+    devices = [device_of(a) for a in arrays]
+    for other in devices[1:]:
+        if other != devices[0]:
+            raise RuntimeError(f"{op_name}: expected all tensors on the same device, got {devices[0]} and {other}")
+
+
+def as_array(value):
+    """``value`` as an array: NumPy reductions to a scalar return ``np.float32(...)``, not a 0-d array."""
+    return np.asarray(value) if isinstance(value, np.generic) else value
+
+
 def to_device(array, device: str):
     """Copy ``array`` to ``device`` (no copy when it is already there)."""
     if device_of(array) == device:

@@ -17,7 +17,7 @@ def _array_from(data, dtype=None, device=None):
         data = data.data
     target = backend.normalize_device(device) if device is not None else None
     if backend.is_array(data) or backend.is_numpy_scalar(data):
-        array = backend.to_device(data, target or backend.device_of(data))
+        array = backend.as_array(backend.to_device(data, target or backend.device_of(data)))
         array = array.astype(backend.as_dtype(dtype) if dtype is not None else array.dtype, copy=True)
         return array
     xp = backend.array_module(target or "cpu")

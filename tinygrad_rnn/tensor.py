@@ -14,6 +14,8 @@ from collections import namedtuple
 
 from . import autograd, backend, ops
 
+_UNSET = object()  # marks an argument not given, where None means something
+
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 ValuesIndices.__doc__ = "What ``x.max(dim)``/``x.min(dim)`` return, as in PyTorch: values and their indices."
 
@@ -57,7 +59,9 @@ class Tensor:
     ``Tensor(data)`` works too and means ``tr.tensor(data)``.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_retains_grad", "_hooks", "_version", "__weakref__")
+    __slots__ = (
+        "data", "requires_grad", "grad", "grad_fn", "_output_nr", "_retains_grad", "_hooks", "_version", "__weakref__"
+    )
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__  # == is elementwise, yet tensors stay usable as dict keys
 
@@ -70,9 +74,10 @@ class Tensor:
         self.data = array
         self.grad = None
         self.grad_fn = None
+        self._output_nr = 0  # which output of grad_fn this is (ops like unbind have several)
         self._retains_grad = False
         self._hooks = {}
-        self._version = 0
+        self._version = [0]  # bumped by in-place writes; shared with views of the same memory
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -185,7 +190,7 @@ class Tensor:
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.shape[0]))
+        return iter(self.unbind(0))
 
     def __repr__(self) -> str:
         body = backend.format_array(self.data, prefix="tensor(")
@@ -277,7 +282,9 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared memory) cut out of the graph: no grad_fn, no gradient."""
-        return Tensor._wrap(self.data)
+        detached = Tensor._wrap(self.data)
+        detached._version = self._version  # same memory, same version counter
+        return detached
 
     def clone(self) -> Tensor:
         """A copy with its own memory that stays in the graph."""
@@ -319,12 +326,18 @@ class Tensor:
         autograd.run_backward([self], [gradient], retain, create_graph)
 
     def _check_inplace(self, name: str) -> None:
-        if self.requires_grad and self.is_leaf and autograd.is_grad_enabled():
+        if self.requires_grad and autograd.is_grad_enabled():
+            if self.is_leaf:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad cannot be changed in place while "
+                    "gradients are recorded; do it under `with tr.no_grad():`"
+                )
             raise RuntimeError(
-                f"{name}: a leaf tensor that requires grad cannot be changed in place while "
-                "gradients are recorded; do it under `with tr.no_grad():`"
+                f"{name}: this tensor was made by {self.grad_fn.name} and is part of a recorded graph; "
+                "changing it in place would make gradients wrong. Build a new tensor instead "
+                "(tr.where, tr.cat, x * mask) or change a .clone() / .detach()."
             )
-        self._version += 1
+        self._version[0] += 1
 
     # ------------------------------------------------------------ in place
     def __setitem__(self, index, value) -> None:
@@ -357,6 +370,43 @@ class Tensor:
         """Fill with values drawn from N(mean, std²)."""
         values = backend.generator(self.device).normal(mean, std, self.shape)
         return self.copy_(Tensor._wrap(values))
+
+    def _inplace(self, name: str, op, other) -> Tensor:
+        """``self op= other``. Without a graph to protect, the data changes in place (so
+        ``with tr.no_grad(): w -= lr * w.grad`` updates the parameter ``w``). A non-leaf in a
+        recorded graph gets a new tensor instead, so its gradient stays right."""
+        if self.requires_grad and not self.is_leaf and autograd.is_grad_enabled():
+            return op(self, other)
+        self._check_inplace(name)
+        result = op(Tensor._wrap(self.data), other).data
+        if result.shape != self.shape:
+            raise ValueError(f"{name}: the result has shape {result.shape}, which does not fit in {self.shape}")
+        self.data[...] = result
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace("+=", Tensor.__add__, other)
+
+    def __isub__(self, other):
+        return self._inplace("-=", Tensor.__sub__, other)
+
+    def __imul__(self, other):
+        return self._inplace("*=", Tensor.__mul__, other)
+
+    def __itruediv__(self, other):
+        return self._inplace("/=", Tensor.__truediv__, other)
+
+    def add_(self, other, alpha: float = 1.0) -> Tensor:
+        """In place: ``self += alpha * other``."""
+        return self._inplace("add_", Tensor.__add__, other if alpha == 1.0 else other * alpha)
+
+    def sub_(self, other, alpha: float = 1.0) -> Tensor:
+        """In place: ``self -= alpha * other``."""
+        return self._inplace("sub_", Tensor.__sub__, other if alpha == 1.0 else other * alpha)
+
+    def mul_(self, other) -> Tensor:
+        """In place: ``self *= other``."""
+        return self._inplace("mul_", Tensor.__mul__, other)
 
     # ------------------------------------------------------------ arithmetic
     def _operand(self, other) -> Tensor:
@@ -523,6 +573,14 @@ class Tensor:
         """|x|."""
         return ops.Abs.apply(self)
 
+    def sin(self) -> Tensor:
+        """sin x."""
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        """cos x."""
+        return ops.Cos.apply(self)
+
     def tanh(self) -> Tensor:
         """tanh x = (eˣ - e⁻ˣ) / (eˣ + e⁻ˣ)."""
         return ops.Tanh.apply(self)
@@ -627,22 +685,28 @@ class Tensor:
         """Index of the smallest value over ``dim``. No gradient."""
         return self._arg("argmin", self.xp.argmin, dim, keepdim, axis, keepdims)
 
-    def logsumexp(self, dim=-1, keepdim: bool = False) -> Tensor:
-        """log Σ exp(x) over ``dim``, computed as m + log Σ exp(x - m) with m = max x,
-        so nothing overflows. m is a constant shift: the gradient (softmax) is unchanged."""
+    def logsumexp(self, dim=-1, keepdim=None, *, axis=_UNSET, keepdims=None) -> Tensor:
+        """log Σ exp(x) over ``dim`` (the last by default, all if None), computed as
+        m + log Σ exp(x - m) with m = max x, so nothing overflows. m is a constant shift:
+        the gradient (softmax) is unchanged."""
+        keepdim = self._keep("logsumexp", keepdim, keepdims)
+        if axis is not _UNSET:  # NumPy's spelling (where None means every axis); dim left at its default
+            if dim != -1:
+                raise TypeError("logsumexp: pass dim= or axis=, not both")
+            dim = axis
         axes = self._axes("logsumexp", dim, None)
         shift = self.detach().amax(axes, keepdim=True)
         shift = autograd.constant(self.xp.where(self.xp.isfinite(shift.data), shift.data, 0))
         total = (self - shift).exp().sum(axes, keepdim=True).log() + shift
         return total if keepdim else total.squeeze(axes)
 
-    def log_softmax(self, dim=-1) -> Tensor:
-        """log softmax(x) = x - logsumexp(x), stable for any |x|."""
-        return self - self.logsumexp(dim, keepdim=True)
+    def log_softmax(self, dim=-1, *, axis=_UNSET) -> Tensor:
+        """log softmax(x) = x - logsumexp(x) over ``dim`` (the last by default), stable for any |x|."""
+        return self - self.logsumexp(dim, keepdim=True, axis=axis)
 
-    def softmax(self, dim=-1) -> Tensor:
-        """softmax(x)ᵢ = exp(xᵢ) / Σⱼ exp(xⱼ) over ``dim``, as exp(log_softmax(x))."""
-        return self.log_softmax(dim).exp()
+    def softmax(self, dim=-1, *, axis=_UNSET) -> Tensor:
+        """softmax(x)ᵢ = exp(xᵢ) / Σⱼ exp(xⱼ) over ``dim`` (the last by default), as exp(log_softmax(x))."""
+        return self.log_softmax(dim, axis=axis).exp()
 
     def dropout(self, p: float = 0.5, training: bool = True) -> Tensor:
         """Zero each element with probability ``p`` and scale the rest by 1/(1-p), so the
@@ -698,9 +762,9 @@ class Tensor:
         reverses them and ``x.transpose((1, 0, 2))`` permutes them (NumPy)."""
         if len(dims) == 2 and all(isinstance(d, int) for d in dims):
             order = list(range(self.ndim))
-            a, b = (_check_dim("transpose", d, self.ndim) for d in dims)
+            a, b = _check_dim("transpose", dims[0], self.ndim), _check_dim("transpose", dims[1], self.ndim)
             order[a], order[b] = order[b], order[a]
-            return self.permute(*order)
+            return self if a == b else ops.Permute.apply(self, dims=tuple(order))
         return self.T if not dims else self.permute(*dims)
 
     swapaxes = transpose
@@ -737,11 +801,12 @@ class Tensor:
             sizes = list(split_size_or_sections)
             if sum(sizes) != length:
                 raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} has size {length}")
-        pieces, start, lead = [], 0, (slice(None),) * dim
-        for size in sizes:
-            pieces.append(self[lead + (slice(start, start + size),)])
-            start += size
-        return tuple(pieces)
+        return ops.Split.apply(self, sizes=tuple(sizes), axis=dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        """The slices along ``dim`` as a tuple of tensors, one dimension fewer each
+        (``h_t`` for each time step of a sequence)."""
+        return ops.Unbind.apply(self, axis=_check_dim("unbind", dim, self.ndim))
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         """Cut along ``dim`` into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small)."""

@@ -11,6 +11,7 @@ from .elementwise import (
     Add,
     Cast,
     Clip,
+    Cos,
     Div,
     Exp,
     Log,
@@ -22,17 +23,18 @@ from .elementwise import (
     PowScalar,
     Relu,
     Sigmoid,
+    Sin,
     Sqrt,
     Sub,
     Tanh,
     Where,
 )
 from .linalg import MatMul
-from .movement import Cat, Clone, Expand, GetItem, Permute, Reshape, ScatterAdd, ToDevice
+from .movement import Cat, Clone, Expand, GetItem, Permute, Reshape, ScatterAdd, Split, ToDevice, Unbind
 from .reduce import Max, Sum
 
 __all__ = [
-    "Abs", "Add", "Cast", "Cat", "Clip", "Clone", "Div", "Exp", "Expand", "GetItem", "Log", "MatMul",
+    "Abs", "Add", "Cast", "Cat", "Clip", "Clone", "Cos", "Div", "Exp", "Expand", "GetItem", "Log", "MatMul",
     "Max", "Maximum", "Minimum", "Mul", "Neg", "Permute", "Pow", "PowScalar", "Relu", "Reshape",
-    "ScatterAdd", "Sigmoid", "Sqrt", "Sub", "Sum", "Tanh", "ToDevice", "Where",
+    "ScatterAdd", "Split", "Sigmoid", "Sin", "Sqrt", "Sub", "Sum", "Tanh", "ToDevice", "Unbind", "Where",
 ]

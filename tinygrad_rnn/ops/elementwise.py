@@ -284,3 +284,23 @@ class Cast(Function):
 
     def backward(self, grad):
         return Cast.apply(grad, dtype=self.inputs[0].dtype)
+
+
+class Sin(Function):
+    """``sin(x)``;  d/dx = cos(x)."""
+
+    def forward(self, x):
+        return self.xp.sin(x)
+
+    def backward(self, grad):
+        return grad * self.inputs[0].cos()
+
+
+class Cos(Function):
+    """``cos(x)``;  d/dx = -sin(x)."""
+
+    def forward(self, x):
+        return self.xp.cos(x)
+
+    def backward(self, grad):
+        return -grad * self.inputs[0].sin()

@@ -25,7 +25,13 @@ class MatMul(Function):
                 f"of the second ({k_b})"
             )
         if a.ndim > 2 and b.ndim > 2:
-            broadcast_shape("matmul (batch dimensions)", a.shape[:-2], b.shape[:-2])
+            try:
+                broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
+            except ValueError:
+                raise ValueError(
+                    f"matmul: the batch dimensions of shapes {a.shape} and {b.shape} "
+                    f"({a.shape[:-2]} and {b.shape[:-2]}) cannot be broadcast together"
+                ) from None
         return a @ b
 
     def backward(self, grad):

@@ -11,6 +11,8 @@ from .broadcast import sum_to_shape
 class Reshape(Function):
     """Same values, new shape; the gradient is reshaped back."""
 
+    returns_view = True
+
     def forward(self, x, shape):
         try:
             return x.reshape(shape)
@@ -26,6 +28,8 @@ class Reshape(Function):
 class Permute(Function):
     """Reorder axes; the gradient is permuted by the inverse order."""
 
+    returns_view = True
+
     def forward(self, x, dims):
         self.dims = dims
         return x.transpose(dims)
@@ -39,6 +43,8 @@ class Permute(Function):
 
 class Expand(Function):
     """Broadcast to a larger shape (a view); the gradient is summed back."""
+
+    returns_view = True
 
     def forward(self, x, shape):
         try:
@@ -56,6 +62,8 @@ class GetItem(Function):
     The backward is a scatter-add: an element picked twice (``x[[0, 0]]``)
     receives both gradients.
     """
+
+    returns_view = True
 
     def forward(self, x, index, basic):
         self.index, self.basic = index, basic
@@ -119,3 +127,50 @@ class Clone(Function):
 
     def backward(self, grad):
         return grad
+
+
+class Split(Function):
+    """Cut along ``axis`` into pieces of the given ``sizes`` (several outputs, views).
+
+    The backward concatenates the pieces' gradients (zeros for a piece that got none):
+    one array the size of the input, however many pieces, where indexing each piece
+    separately would build one full-size gradient per piece.
+    """
+
+    returns_view = True
+
+    def forward(self, x, sizes, axis):
+        self.sizes, self.axis = sizes, axis
+        lead = (slice(None),) * axis
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        return tuple(x[lead + (slice(start, start + size),)] for start, size in zip(starts, sizes))
+
+    def backward(self, *grads):
+        x = self.inputs[0]
+        pieces = []
+        for size, grad in zip(self.sizes, grads):
+            if grad is None:
+                shape = x.shape[: self.axis] + (size,) + x.shape[self.axis + 1 :]
+                grad = x.new_zeros(shape)
+            pieces.append(grad)
+        return Cat.apply(*pieces, axis=self.axis)
+
+
+class Unbind(Function):
+    """The slices along ``axis`` as separate tensors (``for x_t in x``: one per time step).
+
+    The backward stacks the slices' gradients (zeros where none came), in one go.
+    """
+
+    returns_view = True
+
+    def forward(self, x, axis):
+        self.axis = axis
+        lead = (slice(None),) * axis
+        return tuple(x[lead + (i,)] for i in range(x.shape[axis]))
+
+    def backward(self, *grads):
+        x = self.inputs[0]
+        slice_shape = x.shape[: self.axis] + x.shape[self.axis + 1 :]
+        pieces = [(g if g is not None else x.new_zeros(slice_shape)).unsqueeze(self.axis) for g in grads]
+        return Cat.apply(*pieces, axis=self.axis)

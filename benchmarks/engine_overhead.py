@@ -1,0 +1,93 @@
+"""Per-op cost of the autograd engine, against PyTorch (CPU) when it is installed.
+
+Two workloads, each timed as forward + backward, repeated:
+- elementwise: a few small elementwise ops on (32, 32) tensors, so the time is
+  almost all per-op bookkeeping (graph nodes, Tensor objects, dispatch);
+- recurrence: a 64-step tanh recurrence h = tanh(x_t W + h U + b), batch 16,
+  hidden 64: the shape of RNN training, per step a few ops.
+
+Prints milliseconds per forward+backward and, when torch is present, the ratio
+ours / torch measured in this same run (absolute times mean little across machines).
+
+    python benchmarks/engine_overhead.py [--repeats 50] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+
+def best_time(step, repeats: int) -> float:
+    """Best-of-``repeats`` wall time of ``step()`` in milliseconds, after two warm-up calls."""
+    step()
+    step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return 1000 * min(times)
+
+
+def workloads(lib, make, steps: int = 64, batch: int = 16, hidden: int = 64):
+    """The two workloads written once against a tiny adapter: ``make(array, grad)``
+    turns a NumPy array into the library's tensor."""
+    rng = np.random.default_rng(0)
+    a = make(rng.standard_normal((32, 32)).astype(np.float32), True)
+    b = make(rng.standard_normal((32, 32)).astype(np.float32), True)
+
+    def elementwise():
+        y = ((a * b + a).tanh() * b.sigmoid() - a).sum()
+        y.backward()
+
+    xs = make(rng.standard_normal((steps, batch, hidden)).astype(np.float32), False)
+    W = make((rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(np.float32), True)
+    U = make((rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(np.float32), True)
+    bias = make(np.zeros(hidden, dtype=np.float32), True)
+
+    def recurrence():
+        h = make(np.zeros((batch, hidden), dtype=np.float32), False)
+        total = 0
+        for t in range(steps):
+            h = (xs[t] @ W + h @ U + bias).tanh()
+            total = total + h.sum()
+        total.backward()
+
+    return {"elementwise (32x32, 5 ops)": elementwise, f"tanh recurrence ({steps} steps)": recurrence}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS/torch threads for both libraries")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+
+    import tinygrad_rnn as tr
+
+    ours = workloads(tr, lambda array, grad: tr.tensor(array, requires_grad=grad))
+    try:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        theirs = workloads(torch, lambda array, grad: torch.tensor(array, requires_grad=grad))
+    except ImportError:
+        theirs = None
+        print("torch is not installed: printing our times only (pip install torch==2.13.0 to compare)")
+
+    print(f"{'workload':32s} {'ours ms':>10s} {'torch ms':>10s} {'ours/torch':>11s}")
+    for name, step in ours.items():
+        mine = best_time(step, args.repeats)
+        if theirs is None:
+            print(f"{name:32s} {mine:10.3f}")
+            continue
+        reference = best_time(theirs[name], args.repeats)
+        print(f"{name:32s} {mine:10.3f} {reference:10.3f} {mine / reference:10.2f}x")
+
+
+if __name__ == "__main__":
+    main()

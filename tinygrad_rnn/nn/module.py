@@ -1,0 +1,266 @@
+"""``Module``: the base of every layer. It finds its parameters and submodules by
+attribute assignment, so a model is plain Python: assign layers in ``__init__``,
+use them in ``forward``."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+
+from .. import backend
+from ..autograd import no_grad
+from ..tensor import Tensor
+from .parameter import Parameter
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+IncompatibleKeys.__doc__ = "What ``load_state_dict(strict=False)`` could not match, as in PyTorch."
+
+
+class Module:
+    """Base class of layers and models.
+
+    Subclasses call ``super().__init__()`` first, assign ``Parameter``\\s, submodules
+    and buffers (``register_buffer``) as attributes, and implement ``forward``.
+    ``module(x)`` calls ``forward(x)``.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        elif value is None and name in self.__dict__.get("_none_slots", ()):
+            self._parameters[name] = None
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """Keep a tensor that is state but not trained (saved in ``state_dict``, moved by ``to``)."""
+        object.__setattr__(self, name, tensor)
+        self._buffers[name] = tensor
+
+    def register_parameter(self, name: str, parameter: Parameter | None) -> None:
+        """Register ``parameter`` under ``name`` (``None`` records an absent one, e.g. no bias)."""
+        if parameter is not None and not isinstance(parameter, Parameter):
+            raise TypeError(f"register_parameter: {name} must be a Parameter or None, got {type(parameter).__name__}")
+        object.__setattr__(self, name, parameter)
+        self._parameters[name] = parameter
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register a submodule under ``name``."""
+        object.__setattr__(self, name, module)
+        self._modules[name] = module
+
+    # ------------------------------------------------------------ traversal
+    def named_modules(self, prefix: str = ""):
+        """Yield ``(name, module)`` for this module and every module inside it, once each."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop(0)
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            for child_name, child in module._modules.items():
+                if child is not None:
+                    stack.append((f"{name}.{child_name}" if name else child_name, child))
+
+    def modules(self):
+        """Every module inside this one, itself first."""
+        return (module for _, module in self.named_modules())
+
+    def named_children(self):
+        """Yield ``(name, module)`` for the direct submodules."""
+        return ((name, m) for name, m in self._modules.items() if m is not None)
+
+    def children(self):
+        """The direct submodules."""
+        return (module for _, module in self.named_children())
+
+    def _named_members(self, registry: str, recurse: bool):
+        seen = set()
+        modules = self.named_modules() if recurse else [("", self)]
+        for module_name, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{module_name}.{name}" if module_name else name), value
+
+    def named_parameters(self, recurse: bool = True):
+        """Yield ``(dotted name, parameter)``; a parameter shared by two layers comes once."""
+        return self._named_members("_parameters", recurse)
+
+    def parameters(self, recurse: bool = True):
+        """Every parameter, for an optimizer: ``optim.SGD(model.parameters(), lr=0.1)``."""
+        return (p for _, p in self.named_parameters(recurse))
+
+    def named_buffers(self, recurse: bool = True):
+        """Yield ``(dotted name, buffer)``."""
+        return self._named_members("_buffers", recurse)
+
+    def buffers(self, recurse: bool = True):
+        """Every buffer."""
+        return (b for _, b in self.named_buffers(recurse))
+
+    # ------------------------------------------------------------ modes
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active) for this module and all inside it; returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (dropout off); returns self."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter; returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient (to None, or to zeros)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = p.grad.new_zeros(p.shape)
+
+    def apply(self, fn) -> Module:
+        """Call ``fn(module)`` on every submodule (children first) and on self; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------ device and dtype
+    def to(self, *args, dtype=None, device=None) -> Module:
+        """Move every parameter and buffer to a device and/or cast its floats to a dtype,
+        in place (parameters stay the same objects, so an optimizer keeps working)."""
+        for arg in args:
+            if isinstance(arg, str) and (arg == "cpu" or arg.startswith("cuda")):
+                device = arg
+            else:
+                dtype = arg
+        device = backend.normalize_device(device) if device is not None else None
+        dtype = backend.as_dtype(dtype) if dtype is not None else None
+        if dtype is not None and not backend.is_floating(dtype):
+            raise TypeError(f"Module.to: dtype must be a floating dtype, got {dtype}")
+
+        def convert(tensor: Tensor) -> None:
+            converted = tensor.detach()
+            if device is not None:
+                converted = converted.to(device)
+            if dtype is not None and tensor.dtype.kind == "f":
+                converted = converted.to(dtype)
+            tensor.data = converted.data
+            if tensor.grad is not None:
+                tensor.grad = tensor.grad.to(tensor.device).to(tensor.dtype)
+
+        for tensor in list(self.parameters()) + list(self.buffers()):
+            convert(tensor)
+        return self
+
+    def float(self) -> Module:
+        """Cast floating parameters and buffers to float32."""
+        return self.to(backend.float32)
+
+    def double(self) -> Module:
+        """Cast floating parameters and buffers to float64."""
+        return self.to(backend.float64)
+
+    def cpu(self) -> Module:
+        """Move to the CPU."""
+        return self.to("cpu")
+
+    def cuda(self, device: int | str | None = None) -> Module:
+        """Move to a CUDA GPU."""
+        return self.to(f"cuda:{device}" if isinstance(device, int) else (device or "cuda"))
+
+    # ------------------------------------------------------------ state
+    def state_dict(self) -> OrderedDict:
+        """Every parameter and buffer by dotted name, as NumPy arrays (copies on the host)."""
+        state = OrderedDict()
+        for module_name, module in self.named_modules():
+            for registry in (module._parameters, module._buffers):
+                for name, tensor in registry.items():
+                    if tensor is not None:
+                        key = f"{module_name}.{name}" if module_name else name
+                        state[key] = backend.to_numpy(tensor.data).copy()
+        return state
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy values from ``state_dict`` (NumPy arrays, tensors or anything array-like)
+        into this module's parameters and buffers, keeping each one's dtype and device.
+
+        With ``strict`` (the default) any missing key, unexpected key or shape mismatch
+        raises one error that lists them all; shape mismatches always raise.
+        """
+        own = {}
+        for module_name, module in self.named_modules():
+            for registry in (module._parameters, module._buffers):
+                for name, tensor in registry.items():
+                    if tensor is not None:
+                        own[f"{module_name}.{name}" if module_name else name] = tensor
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        mismatched = []
+        for key, tensor in own.items():
+            if key in state_dict:
+                value = state_dict[key]
+                value = value.numpy() if isinstance(value, Tensor) else value
+                shape = tuple(getattr(value, "shape", ()))
+                if shape != tensor.shape:
+                    mismatched.append(f"{key}: expected shape {tensor.shape}, got {shape}")
+        problems = []
+        if mismatched:
+            problems.append("shape mismatches: " + "; ".join(mismatched))
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if problems:
+            raise RuntimeError(f"load_state_dict into {type(self).__name__}: " + " | ".join(problems))
+        with no_grad():
+            for key, tensor in own.items():
+                if key in state_dict:
+                    value = state_dict[key]
+                    value = value.data if isinstance(value, Tensor) else value
+                    array = backend.host_array(value) if not backend.is_array(value) else value
+                    tensor.data = backend.to_device(array, tensor.device).astype(tensor.dtype, copy=True)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------ calling
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        """The constructor arguments shown in ``repr`` (layers override this)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, child in self.named_children():
+            child_lines = repr(child).split("\n")
+            lines.append(f"  ({name}): " + "\n  ".join(child_lines))
+        return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
