@@ -40,6 +40,7 @@ from .creation import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .serialization import load, save
 from .tensor import Tensor, cat, one_hot, stack, where
 
 bool = bool_  # noqa: A001 (``tr.bool`` as in PyTorch; the builtin is not used below)
@@ -72,6 +73,6 @@ for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
 del _name
 
-from . import nn  # noqa: E402 (layer 4 builds on everything above)
+from . import nn, optim  # noqa: E402 (layers 4 and 5, nn and optimizers, build on everything above)
 
 __version__ = "0.1.0"

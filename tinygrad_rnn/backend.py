@@ -211,3 +211,24 @@ def result_type(*dtypes) -> np.dtype:
 def format_array(array, prefix: str) -> str:
     """The values of ``array`` as text, aligned after ``prefix`` (for ``repr``)."""
     return np.array2string(to_numpy(array), separator=", ", prefix=prefix)
+
+
+# ---------------------------------------------------------------- files
+def write_npz(file, arrays: dict) -> None:
+    """Write host NumPy ``arrays`` (name -> array) into the open binary ``file`` as an
+    uncompressed ``.npz`` archive. Given a file object, NumPy adds no ``.npz`` suffix."""
+    np.savez(file, **arrays)
+
+
+def read_npz(file) -> dict:
+    """Every array of the ``.npz`` archive in the open binary ``file``, read at once.
+
+    Pickled (object) arrays are refused, never unpickled: unpickling runs code named by
+    the file. Raises whatever NumPy or ``zipfile`` raise on bytes that are not a valid
+    archive, and ``ValueError`` for a file that is a single ``.npy`` array, not a zip.
+    """
+    loaded = np.load(file, allow_pickle=False)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise ValueError("the file holds a single .npy array, not a .npz archive")
+    with loaded:
+        return {name: loaded[name] for name in loaded.files}

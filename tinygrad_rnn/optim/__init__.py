@@ -1,0 +1,16 @@
+"""Layer 5: optimizers and learning-rate schedulers, PyTorch-shaped
+(``from tinygrad_rnn import optim``)::
+
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
+    for epoch in range(100):
+        opt.zero_grad(); loss = ...; loss.backward(); opt.step()
+        scheduler.step()
+"""
+
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
