@@ -31,6 +31,9 @@ from tests.helpers import (
     shapes,
 )
 
+# every test here runs once per backend: cpu, the CuPy-like strict backend, and cuda when present
+pytestmark = pytest.mark.usefixtures("each_device")
+
 SMALL = dict(max_dims=3, max_side=4)
 
 

@@ -18,7 +18,9 @@ from .backend import (
     int16,
     int32,
     int64,
+    get_default_device,
     manual_seed,
+    set_default_device,
     uint8,
 )
 from .creation import (
@@ -73,6 +75,6 @@ for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
 del _name
 
-from . import nn, optim  # noqa: E402 (layers 4 and 5, nn and optimizers, build on everything above)
+from . import cuda, nn, optim  # noqa: E402 (layers 4 and 5, nn and optimizers, build on everything above)
 
 __version__ = "0.1.0"

@@ -132,10 +132,11 @@ class Function:
         if len(arrays) > 1:
             backend.check_same_device(cls.__name__, arrays)
         node.xp = backend.module_of(arrays[0])
-        result = node.forward(*arrays, **params)
+        with backend.device_of_array_context(arrays[0]):  # cuda:N runs on GPU N
+            result = node.forward(*arrays, **params)
         several = isinstance(result, tuple)
         wrap = _tensor_module.Tensor._wrap
-        outputs = tuple(wrap(backend.as_array(r)) for r in result) if several else (wrap(backend.as_array(result)),)
+        outputs = tuple(wrap(r) for r in result) if several else (wrap(result),)
         if cls.returns_view:  # a view shares its base's version counter: writing to one changes both
             for out in outputs:
                 out._version = inputs[0]._version

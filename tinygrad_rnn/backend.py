@@ -10,7 +10,11 @@ random generators behind ``tr.manual_seed``.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
+
+from .strict_backend import StrictArray, strict_module
 
 # ---------------------------------------------------------------- dtypes
 # Our dtypes *are* NumPy dtypes, so ``x.dtype == tr.float32`` and
@@ -90,24 +94,49 @@ def _import_cupy():
     return _cupy
 
 
+_default_device = "cpu"
+
+
+def set_default_device(device) -> None:
+    """Where new tensors go when no ``device=`` is given (``"cpu"`` unless changed), as
+    ``torch.set_default_device``."""
+    global _default_device
+    name = normalize_device(device if device is not None else "cpu")
+    array_module(name)  # fail now, with the install hint, if CuPy is missing
+    _default_device = name
+
+
+def get_default_device() -> str:
+    """The device new tensors go to when none is given."""
+    return _default_device
+
+
 def normalize_device(device) -> str:
-    """``None``/``"cpu"`` -> ``"cpu"``; ``"cuda"`` -> ``"cuda:0"``; ``"cuda:N"`` kept."""
+    """``None`` -> the default device (``"cpu"``); ``"cuda"`` -> ``"cuda:0"``; ``"cuda:N"`` and
+    ``"cpu"`` kept; ``"strict"`` is the CuPy-like test backend (see ``strict_backend.py``)."""
     if device is None:
-        return "cpu"
+        return _default_device
     name = str(device)
-    if name == "cpu":
-        return "cpu"
+    if name in ("cpu", "strict"):
+        return name
     if name == "cuda":
         return "cuda:0"
     if name.startswith("cuda:") and name[5:].isdigit():
         return name
-    raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N' (or 'strict' for tests), got {device!r}")
+
+
+def is_device_name(value) -> bool:
+    """True for a string that names a device (as opposed to a dtype) in ``x.to(...)``."""
+    return isinstance(value, str) and (value in ("cpu", "strict") or value.startswith("cuda"))
 
 
 def array_module(device: str):
-    """The array module (``numpy`` or ``cupy``) that holds arrays of ``device``."""
+    """The array module (``numpy``, ``cupy``, or the strict test module) of ``device``."""
     if device == "cpu":
         return np
+    if device == "strict":
+        return strict_module
     return _import_cupy()
 
 
@@ -115,6 +144,8 @@ def device_of(array) -> str:
     """The device name of an array: ``"cpu"`` for NumPy, ``"cuda:N"`` for CuPy."""
     if isinstance(array, np.ndarray | np.generic):
         return "cpu"
+    if isinstance(array, StrictArray):
+        return "strict"
     return f"cuda:{array.device.id}"
 
 
@@ -122,7 +153,26 @@ def module_of(array):
     """The array module of an existing array (fast path for NumPy)."""
     if isinstance(array, np.ndarray | np.generic):
         return np
+    if isinstance(array, StrictArray):
+        return strict_module
     return _import_cupy()
+
+
+_NO_DEVICE_SWITCH = contextlib.nullcontext()
+
+
+def use_device(device: str):
+    """A context that makes ``device`` CuPy's current GPU, so new arrays and kernels go there
+    (``cuda:1`` included); nothing to do for the CPU and the strict backend."""
+    if not device.startswith("cuda"):
+        return _NO_DEVICE_SWITCH
+    return _import_cupy().cuda.Device(int(device[5:]))
+
+
+def device_of_array_context(array):
+    """``use_device`` for the device an array lives on (fast for NumPy)."""
+    on_host = isinstance(array, np.ndarray | np.generic | StrictArray)
+    return _NO_DEVICE_SWITCH if on_host else array.device
 
 
 def check_same_device(op_name: str, arrays) -> None:
@@ -142,25 +192,32 @@ def as_array(value):
 
 def to_device(array, device: str):
     """Copy ``array`` to ``device`` (no copy when it is already there)."""
-    if device_of(array) == device:
+    source = device_of(array)
+    if source == device:
         return array
+    if source != "cpu":  # every other road goes through the host
+        array = array.get()
     if device == "cpu":
-        return array.get()
+        return np.asarray(array)
+    if device == "strict":
+        return StrictArray(np.array(array, copy=True))
     cupy = _import_cupy()
     with cupy.cuda.Device(int(device[5:])):
         return cupy.asarray(array)
 
 
 def to_numpy(array) -> np.ndarray:
-    """A NumPy array on the host holding the values of ``array``."""
+    """A NumPy array on the host holding the values of ``array`` (an explicit copy off a device)."""
     return array if isinstance(array, np.ndarray) else np.asarray(to_device(array, "cpu"))
 
 
 def is_array(value) -> bool:
-    """True for a NumPy array, or a CuPy array when CuPy is loaded."""
-    if isinstance(value, np.ndarray):
+    """True for a NumPy or CuPy array (or a strict test array)."""
+    if isinstance(value, np.ndarray | StrictArray):
         return True
-    return _cupy is not None and isinstance(value, _cupy.ndarray)
+    if type(value).__module__.startswith("cupy"):  # a CuPy array made before we ever used CUDA
+        return isinstance(value, _import_cupy().ndarray)
+    return False
 
 
 # ---------------------------------------------------------------- randomness
@@ -187,10 +244,19 @@ def scatter_add(out, index, values) -> None:
     """``out[index] += values`` where repeated indices add up (unbuffered)."""
     if isinstance(out, np.ndarray):
         np.add.at(out, index, values)
+    elif isinstance(out, StrictArray):
+        strict_module.add.at(out, index, values)
     else:
         import cupyx
 
         cupyx.scatter_add(out, index, values)
+
+
+def quiet_math(xp):
+    """A context in which NumPy does not warn about log(0), 0/0 and the like: the op's
+    result (inf or NaN) already says it, as in PyTorch and CuPy, which never warn."""
+    quiet = xp is np or xp is strict_module
+    return np.errstate(divide="ignore", invalid="ignore") if quiet else contextlib.nullcontext()
 
 
 def is_numpy_scalar(value) -> bool:

@@ -12,15 +12,22 @@ from .tensor import Tensor, _shape_arg
 
 
 def _array_from(data, dtype=None, device=None):
-    """An array on ``device`` holding ``data`` (copied), with the dtype rules above."""
+    """An array on ``device`` holding ``data`` (copied), with the dtype rules above.
+
+    Without ``device``, host data (Python numbers, lists, NumPy arrays) goes to the default
+    device (``tr.set_default_device``) and a device array stays on its device."""
     if isinstance(data, Tensor):
         data = data.data
     target = backend.normalize_device(device) if device is not None else None
     if backend.is_array(data) or backend.is_numpy_scalar(data):
-        array = backend.as_array(backend.to_device(data, target or backend.device_of(data)))
+        source = backend.device_of(data)
+        if target is None:
+            target = backend.normalize_device(None) if source == "cpu" else source
+        array = backend.as_array(backend.to_device(data, target))
         array = array.astype(backend.as_dtype(dtype) if dtype is not None else array.dtype, copy=True)
         return array
-    xp = backend.array_module(target or "cpu")
+    target = target or backend.normalize_device(None)
+    xp = backend.array_module(target)
     try:
         array = backend.host_array(data)
     except (TypeError, ValueError) as error:
@@ -31,7 +38,8 @@ def _array_from(data, dtype=None, device=None):
         dtype = {"b": backend.bool_, "i": backend.DEFAULT_INT, "u": backend.DEFAULT_INT}.get(
             array.dtype.kind, backend.DEFAULT_FLOAT
         )
-    return xp.asarray(array, dtype=backend.as_dtype(dtype))
+    with backend.use_device(target):
+        return xp.asarray(array, dtype=backend.as_dtype(dtype))
 
 
 def _make(array, requires_grad: bool) -> Tensor:
@@ -55,7 +63,8 @@ def _filled(fill, shape, dtype, device, requires_grad) -> Tensor:
     device = backend.normalize_device(device)
     xp = backend.array_module(device)
     dtype = backend.as_dtype(dtype) if dtype is not None else backend.DEFAULT_FLOAT
-    return _make(xp.full(_shape_arg(shape), fill, dtype=dtype), requires_grad)
+    with backend.use_device(device):
+        return _make(xp.full(_shape_arg(shape), fill, dtype=dtype), requires_grad)
 
 
 def zeros(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -80,10 +89,11 @@ def _random(sampler: str, shape, dtype, device, requires_grad) -> Tensor:
     dtype = backend.as_dtype(dtype) if dtype is not None else backend.DEFAULT_FLOAT
     if dtype.kind != "f":
         raise TypeError(f"{sampler}: dtype must be a floating dtype, got {dtype}")
-    generator = backend.generator(device)
-    draw = generator.standard_normal if sampler == "randn" else generator.random
-    array = draw(_shape_arg(shape), dtype=dtype if dtype.itemsize >= 4 else backend.float32)
-    return _make(array.astype(dtype, copy=False), requires_grad)
+    with backend.use_device(device):
+        generator = backend.generator(device)
+        draw = generator.standard_normal if sampler == "randn" else generator.random
+        array = draw(_shape_arg(shape), dtype=dtype if dtype.itemsize >= 4 else backend.float32)
+        return _make(array.astype(dtype, copy=False), requires_grad)
 
 
 def randn(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -99,8 +109,9 @@ def rand(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 def randint(low: int, high: int, size, dtype=None, device=None) -> Tensor:
     """Integers drawn uniformly from [low, high), int64 by default."""
     device = backend.normalize_device(device)
-    array = backend.generator(device).integers(low, high, _shape_arg((size,) if isinstance(size, int) else size))
-    return Tensor._wrap(array.astype(backend.as_dtype(dtype) if dtype is not None else backend.int64))
+    with backend.use_device(device):
+        array = backend.generator(device).integers(low, high, _shape_arg((size,) if isinstance(size, int) else size))
+        return Tensor._wrap(array.astype(backend.as_dtype(dtype) if dtype is not None else backend.int64))
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -110,22 +121,26 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     if dtype is None:
         is_int = all(isinstance(v, int) for v in (start, end, step))
         dtype = backend.DEFAULT_INT if is_int else backend.DEFAULT_FLOAT
-    xp = backend.array_module(backend.normalize_device(device))
-    return _make(xp.arange(start, end, step).astype(backend.as_dtype(dtype)), requires_grad)
+    device = backend.normalize_device(device)
+    with backend.use_device(device):
+        return _make(backend.array_module(device).arange(start, end, step).astype(backend.as_dtype(dtype)),
+                     requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
-    xp = backend.array_module(backend.normalize_device(device))
+    device = backend.normalize_device(device)
     dtype = backend.as_dtype(dtype) if dtype is not None else backend.DEFAULT_FLOAT
-    return _make(xp.linspace(start, end, steps).astype(dtype), requires_grad)
+    with backend.use_device(device):
+        return _make(backend.array_module(device).linspace(start, end, steps).astype(dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix (square if ``m`` is None)."""
-    xp = backend.array_module(backend.normalize_device(device))
+    device = backend.normalize_device(device)
     dtype = backend.as_dtype(dtype) if dtype is not None else backend.DEFAULT_FLOAT
-    return _make(xp.eye(n, m, dtype=dtype), requires_grad)
+    with backend.use_device(device):
+        return _make(backend.array_module(device).eye(n, m, dtype=dtype), requires_grad)
 
 
 def _like(function, other: Tensor, dtype, device, requires_grad, *args) -> Tensor:

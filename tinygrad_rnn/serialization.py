@@ -31,9 +31,11 @@ from . import backend
 from .creation import from_numpy
 from .tensor import Tensor
 
+# The header every checkpoint's JSON carries; VERSION goes up when the layout changes,
+# so an older tinygrad_rnn refuses a newer file with a clear message instead of misreading it.
 FORMAT = "tinygrad_rnn"
 VERSION = 1
-STRUCTURE_ENTRY = "__structure__"
+STRUCTURE_ENTRY = "__structure__"  # the name of the JSON entry; the arrays are a0, a1, ...
 
 
 class _Corrupt(Exception):

@@ -110,6 +110,8 @@ class StrictArray:
         return self._array.copy()
 
     def __getattr__(self, name: str):
+        if name.startswith("__"):  # __array_interface__, __array_struct__, __dlpack__: host doors stay shut
+            raise AttributeError(name)
         attribute = getattr(self._array, name)
         return _wrapped_call(attribute, name) if callable(attribute) else _wrap(attribute)
 

@@ -10,6 +10,7 @@ logsumexp, dropout, ...) are written out here, so their gradients come for free.
 from __future__ import annotations
 
 import math
+import operator
 from collections import namedtuple
 
 from . import autograd, backend, ops
@@ -84,9 +85,10 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array) -> Tensor:
-        """Wrap an array without copying or checking (the ops' fast path)."""
+        """Wrap an array without copying (the ops' fast path). NumPy scalars, which NumPy
+        returns for 0-d results, become 0-d arrays, so ``data`` is always an array."""
         tensor = object.__new__(cls)
-        tensor._init(array)
+        tensor._init(backend.as_array(array))
         return tensor
 
     # ------------------------------------------------------------ properties
@@ -208,7 +210,7 @@ class Tensor:
         for arg in args:
             if isinstance(arg, Tensor):
                 device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, str) and (arg == "cpu" or arg.startswith("cuda")):
+            elif backend.is_device_name(arg):
                 device = arg
             else:
                 dtype = arg
@@ -259,11 +261,13 @@ class Tensor:
 
     def new_zeros(self, *shape) -> Tensor:
         """Zeros of ``shape`` with this tensor's dtype and device."""
-        return Tensor._wrap(self.xp.zeros(_shape_arg(shape), dtype=self.dtype))
+        with backend.device_of_array_context(self.data):
+            return Tensor._wrap(self.xp.zeros(_shape_arg(shape), dtype=self.dtype))
 
     def new_ones(self, *shape) -> Tensor:
         """Ones of ``shape`` with this tensor's dtype and device."""
-        return Tensor._wrap(self.xp.ones(_shape_arg(shape), dtype=self.dtype))
+        with backend.device_of_array_context(self.data):
+            return Tensor._wrap(self.xp.ones(_shape_arg(shape), dtype=self.dtype))
 
     @property
     def xp(self):
@@ -417,7 +421,8 @@ class Tensor:
             other = other.item()
         if isinstance(other, bool | int | float):
             dtype = backend.scalar_operand_dtype(other, self.dtype)
-            return Tensor._wrap(self.xp.asarray(other, dtype=dtype))
+            with backend.device_of_array_context(self.data):
+                return Tensor._wrap(self.xp.asarray(other, dtype=dtype))
         if backend.is_array(other):
             return Tensor._wrap(other)
         raise TypeError(f"expected a Tensor, an array or a Python number, got {type(other).__name__}")
@@ -614,8 +619,11 @@ class Tensor:
         dims = _pick(name, dim, axis, "dim", "axis")
         if dims is None:
             return tuple(range(self.ndim))
-        dims = (dims,) if isinstance(dims, int) else tuple(dims)
-        return tuple(sorted({_check_dim(name, d, self.ndim) for d in dims} - ({0} if self.ndim == 0 else set())))
+        dims = tuple(dims) if isinstance(dims, tuple | list) else (dims,)
+        axes = [_check_dim(name, operator.index(d), self.ndim) for d in dims]
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"{name}: dim {dims} names the same dimension twice")
+        return tuple(sorted(set(axes) - ({0} if self.ndim == 0 else set())))
 
     @staticmethod
     def _keep(name: str, keepdim, keepdims) -> bool:
@@ -657,14 +665,14 @@ class Tensor:
     def max(self, dim=None, keepdim=None, *, axis=None, keepdims=None):
         """Largest value. With an int ``dim`` (PyTorch's spelling) returns
         ``(values, indices)`` as PyTorch does; with ``axis=`` (NumPy's) only values."""
-        if isinstance(dim, int):
+        if dim is not None and not isinstance(dim, tuple | list):
             values = self.amax(dim, keepdim, keepdims=keepdims)
             return ValuesIndices(values, self.argmax(dim, self._keep("max", keepdim, keepdims)))
         return self.amax(dim, keepdim, axis=axis, keepdims=keepdims)
 
     def min(self, dim=None, keepdim=None, *, axis=None, keepdims=None):
         """Smallest value; ``(values, indices)`` for an int ``dim``, as ``max``."""
-        if isinstance(dim, int):
+        if dim is not None and not isinstance(dim, tuple | list):
             values = self.amin(dim, keepdim, keepdims=keepdims)
             return ValuesIndices(values, self.argmin(dim, self._keep("min", keepdim, keepdims)))
         return self.amin(dim, keepdim, axis=axis, keepdims=keepdims)
@@ -832,6 +840,8 @@ def _index_arrays(index, tensor: Tensor) -> tuple:
             item = item.data
         elif isinstance(item, list):
             item = tensor.xp.asarray(item)
+        elif backend.is_array(item):  # a NumPy index array for a tensor elsewhere: move it over, explicitly
+            item = backend.to_device(item, tensor.device)
         elif backend.is_numpy_scalar(item):
             item = item.item()
         converted.append(item)

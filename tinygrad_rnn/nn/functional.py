@@ -5,7 +5,7 @@ from the engine."""
 from __future__ import annotations
 
 from ..autograd import constant
-from ..tensor import Tensor, one_hot
+from ..tensor import Tensor, one_hot, stack
 
 __all__ = [
     "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "layer_norm", "linear",
@@ -109,7 +109,8 @@ def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100, reduction:
     if ((safe < 0) | (safe >= classes)).any():
         bad = labels.data[keep & ((safe < 0) | (safe >= classes))]
         raise IndexError(f"nll_loss: target {int(bad.reshape(-1)[0])} is out of range for {classes} classes")
-    moved = log_probs.transpose(1, -1) if log_probs.ndim > 2 else log_probs  # classes last
+    order = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
+    moved = log_probs.permute(*order)  # classes last: (N, d1, ..., C), lined up with the labels (N, d1, ...)
     picked = (moved * constant(one_hot(Tensor._wrap(safe), classes).data.astype(input.dtype))).sum(-1)
     mask = constant(keep.astype(input.dtype))
     losses = -(picked * mask)
@@ -138,13 +139,14 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
                                      pos_weight: Tensor | None = None) -> Tensor:
-    """-[p·y·log σ(x) + (1-y)·log(1-σ(x))], computed as max(x,0) - x·y + log(1 + e^-|x|)
-    (for pos_weight p = 1), which never overflows."""
+    """-[p·y·log σ(x) + (1-y)·log(1-σ(x))], computed as (1-y)·x + (1 + (p-1)·y)·log(1 + e^-x)
+    with log(1 + e^-x) = logsumexp(0, -x), which never overflows."""
     if input.shape != target.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: input shape {input.shape} and target shape "
                          f"{target.shape} differ")
     target = target.to(input.dtype)
-    softplus_neg = ((-input.abs()).exp() + 1.0).log() + (-input).relu()  # log(1 + e^-x), stable
+    # log(1 + e^-x) = logsumexp(0, -x): stable at any |x|, and smooth at x = 0 (a max/abs split is not)
+    softplus_neg = stack([input.new_zeros(input.shape), -input], -1).logsumexp(-1)
     if pos_weight is None:
         loss = (1 - target) * input + softplus_neg
     else:

@@ -67,18 +67,19 @@ class Module:
 
     # ------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = ""):
-        """Yield ``(name, module)`` for this module and every module inside it, once each."""
+        """Yield ``(name, module)`` for this module and every module inside it, once each,
+        depth first in registration order (PyTorch's order, so state_dict keys line up)."""
         seen = set()
         stack = [(prefix, self)]
         while stack:
-            name, module = stack.pop(0)
+            name, module = stack.pop()
             if id(module) in seen:
                 continue
             seen.add(id(module))
             yield name, module
-            for child_name, child in module._modules.items():
-                if child is not None:
-                    stack.append((f"{name}.{child_name}" if name else child_name, child))
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))
 
     def modules(self):
         """Every module inside this one, itself first."""
@@ -155,7 +156,7 @@ class Module:
         """Move every parameter and buffer to a device and/or cast its floats to a dtype,
         in place (parameters stay the same objects, so an optimizer keeps working)."""
         for arg in args:
-            if isinstance(arg, str) and (arg == "cpu" or arg.startswith("cuda")):
+            if backend.is_device_name(arg):
                 device = arg
             else:
                 dtype = arg
@@ -225,8 +226,8 @@ class Module:
         for key, tensor in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                value = value.numpy() if isinstance(value, Tensor) else value
-                shape = tuple(getattr(value, "shape", ()))
+                value = value.data if isinstance(value, Tensor) else value
+                shape = tuple(value.shape if backend.is_array(value) else backend.host_array(value).shape)
                 if shape != tensor.shape:
                     mismatched.append(f"{key}: expected shape {tensor.shape}, got {shape}")
         problems = []

@@ -3,6 +3,7 @@ gradient back to each input's own shape (``sum_to_shape``)."""
 
 from __future__ import annotations
 
+from .. import backend
 from ..autograd import Function, constant
 from .broadcast import broadcast_shape, sum_to_shape
 
@@ -187,10 +188,11 @@ class Exp(Function):
 
 
 class Log(Function):
-    """``ln(x)``;  d/dx = 1/x."""
+    """``ln(x)``;  d/dx = 1/x.  ln 0 = -inf and ln of a negative is NaN, without a warning (as PyTorch)."""
 
     def forward(self, x):
-        return self.xp.log(x)
+        with backend.quiet_math(self.xp):
+            return self.xp.log(x)
 
     def backward(self, grad):
         return grad / self.inputs[0]

@@ -88,6 +88,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        """base_lr · gamma ^ ⌊last_epoch / step_size⌋ for every group."""
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
 
@@ -107,6 +108,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        """eta_min + (base_lr - eta_min) · (1 + cos(π · last_epoch / T_max)) / 2 for every group."""
         progress = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2  # 1 at t = 0, 0 at t = T_max
         return [self.eta_min + (base_lr - self.eta_min) * progress for base_lr in self.base_lrs]
 
@@ -137,4 +139,5 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        """base_lr · lr_lambda(last_epoch) for every group."""
         return [base_lr * function(self.last_epoch) for base_lr, function in zip(self.base_lrs, self.lr_lambdas)]

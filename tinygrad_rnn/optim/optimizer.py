@@ -120,6 +120,8 @@ class Optimizer:
         for position, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: params[{position}] must be a Tensor, got {type(p).__name__}")
+            if p.dtype.kind != "f":  # the update is fractional: it has no meaning for integers
+                raise TypeError(f"{name}: params[{position}] must be floating point, got dtype {p.dtype}")
             if not p.is_leaf:
                 raise ValueError(
                     f"{name}: params[{position}] (shape {p.shape}) is not a leaf tensor: an op made it, so it "

@@ -1,0 +1,392 @@
+"""``tr.save`` / ``tr.load``: round trips, models and optimizers, damaged files,
+atomic writes, and files crafted to run code when unpickled."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import backend, nn
+
+CORRUPTED = "is not a tinygrad_rnn checkpoint or is corrupted"
+
+
+def assert_same(actual, expected, where: str = "obj") -> None:
+    """Same structure, same container and scalar types, same array dtypes, shapes and values."""
+    assert type(actual) is type(expected), f"{where}: {type(actual).__name__} != {type(expected).__name__}"
+    if isinstance(expected, dict):
+        assert list(actual) == list(expected), f"{where}: keys {list(actual)} != {list(expected)}"
+        for key in expected:
+            assert_same(actual[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list | tuple):
+        assert len(actual) == len(expected), f"{where}: length {len(actual)} != {len(expected)}"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_same(a, e, f"{where}.{i}")
+    elif isinstance(expected, np.ndarray | np.generic):
+        assert actual.dtype == expected.dtype and actual.shape == expected.shape, where
+        assert np.array_equal(actual, expected, equal_nan=expected.dtype.kind == "f"), where
+    elif isinstance(expected, float) and np.isnan(expected):
+        assert np.isnan(actual), where
+    else:
+        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
+
+
+# ------------------------------------------------------------------ round trips
+def test_nested_structure_round_trips_with_types_kept(tmp_path):
+    rng = np.random.default_rng(0)
+    obj = {
+        "f32": rng.standard_normal((3, 4)).astype(np.float32),
+        "f64": rng.standard_normal(5),
+        "i64": np.arange(-3, 3, dtype=np.int64).reshape(2, 3),
+        "zero_d": np.array(2.5),
+        "empty": np.zeros((0, 3), dtype=np.float32),
+        "flags": np.array([True, False]),
+        7: "int key",
+        "7": "str key",
+        "list": [1, 2.5, True, False, None, "text", [], {}, ()],
+        "tuple": (1, ("nested", (np.ones(2, dtype=np.float32),))),
+        "numbers": [0, -1, 2**70, 0.1, -0.0, float("inf"), float("nan"), 1e-310],
+        "unicode": "héllo ✓ \U0001f600 \ud800",
+        "numpy_scalars": [np.float32(1.5), np.int64(3), np.bool_(True)],
+        "deep": {"a": {1: {"b": [{"c": np.arange(4, dtype=np.int32)}]}}},
+    }
+    tr.save(obj, tmp_path / "ckpt.npz")
+    assert_same(tr.load(tmp_path / "ckpt.npz"), obj)
+
+
+def test_top_level_can_be_any_supported_value(tmp_path):
+    for i, obj in enumerate([np.arange(3.0), [1, 2], (None,), 3, "s", None]):
+        tr.save(obj, tmp_path / f"{i}.npz")
+        assert_same(tr.load(tmp_path / f"{i}.npz"), obj)
+
+
+def test_tensors_are_saved_as_host_arrays_and_come_back_as_numpy(tmp_path):
+    weight = nn.Parameter(tr.randn(3, 2))
+    x = tr.randn(4, dtype=tr.float64, requires_grad=True)
+    y = (x * 2).sum()  # a non-leaf with a graph behind it
+    tr.save({"weight": weight, "x": x, "y": y, "ints": tr.arange(5)}, tmp_path / "t.npz")
+    loaded = tr.load(tmp_path / "t.npz")
+    assert_same(loaded["weight"], weight.numpy())
+    assert_same(loaded["x"], x.numpy())
+    assert_same(loaded["y"], y.numpy())
+    assert_same(loaded["ints"], np.arange(5, dtype=np.int64))
+
+
+def test_map_location_gives_tensors_on_that_device(tmp_path):
+    obj = {"w": np.arange(6.0, dtype=np.float32).reshape(2, 3), "names": np.array(["a", "b"]), "step": 4}
+    tr.save(obj, tmp_path / "m.npz")
+    loaded = tr.load(tmp_path / "m.npz", map_location="cpu")
+    assert isinstance(loaded["w"], tr.Tensor) and loaded["w"].device == "cpu"
+    assert loaded["w"].dtype == tr.float32 and not loaded["w"].requires_grad
+    assert np.array_equal(loaded["w"].numpy(), obj["w"])
+    assert_same(loaded["names"], obj["names"])  # arrays of strings are not numbers: they stay NumPy
+    assert loaded["step"] == 4
+
+
+@pytest.mark.parametrize("bad, error", [("tpu", ValueError), ("cuda:x", ValueError), (0, TypeError), ({}, TypeError)])
+def test_map_location_is_checked(tmp_path, bad, error):
+    tr.save({}, tmp_path / "m.npz")
+    with pytest.raises(error, match="map_location"):
+        tr.load(tmp_path / "m.npz", map_location=bad)
+
+
+def test_name_is_kept_without_npz_suffix_and_no_temporary_file_is_left(tmp_path):
+    tr.save({"a": 1}, str(tmp_path / "checkpoint"))
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint"]
+    assert tr.load(str(tmp_path / "checkpoint")) == {"a": 1}
+    tr.save({"a": 2}, tmp_path / "checkpoint")  # overwrite, through a PathLike
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint"]
+    assert tr.load(tmp_path / "checkpoint") == {"a": 2}
+
+
+def test_the_file_is_a_plain_npz_that_numpy_reads(tmp_path):
+    tr.save({"w": np.arange(3.0)}, tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz", allow_pickle=False) as archive:
+        assert set(archive.files) == {"a0", "__structure__"}
+        assert np.array_equal(archive["a0"], np.arange(3.0))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_overwriting_keeps_the_file_permissions(tmp_path):
+    path = tmp_path / "c.npz"
+    tr.save({"a": 1}, path)
+    os.chmod(path, 0o600)
+    tr.save({"a": 2}, path)
+    assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+# ------------------------------------------------------------------ models and optimizers
+class Tagger(nn.Module):
+    """An LSTM followed by a small MLP head, one output per time step."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(3, 5, num_layers=2)
+        self.head = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 2))
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out)
+
+
+def test_model_state_dict_round_trip_gives_identical_outputs(tmp_path):
+    tr.manual_seed(1)
+    model = Tagger()
+    x = tr.randn(6, 2, 3)
+    tr.save(model.state_dict(), tmp_path / "model.npz")
+    tr.manual_seed(2)
+    fresh = Tagger()
+    assert not np.allclose(fresh(x).numpy(), model(x).numpy())  # a different init really differs
+    fresh.load_state_dict(tr.load(tmp_path / "model.npz"))
+    assert np.array_equal(fresh(x).numpy(), model(x).numpy())
+
+
+def test_lstm_loads_state_dict_from_a_checkpoint(tmp_path):
+    lstm = nn.LSTM(2, 3, bidirectional=True)
+    tr.save({"lstm": lstm.state_dict(), "epoch": 3}, tmp_path / "c.npz")
+    loaded = tr.load(tmp_path / "c.npz")
+    assert loaded["epoch"] == 3
+    other = nn.LSTM(2, 3, bidirectional=True)
+    assert other.load_state_dict(loaded["lstm"]) == ([], [])
+    for name, value in lstm.state_dict().items():
+        assert np.array_equal(other.state_dict()[name], value), name
+    other.load_state_dict(tr.load(tmp_path / "c.npz", map_location="cpu")["lstm"])  # tensors are accepted too
+    assert np.array_equal(other.weight_hh_l0_reverse.numpy(), lstm.weight_hh_l0_reverse.numpy())
+
+
+def test_model_and_optimizer_state_round_trip(tmp_path):
+    if importlib.util.find_spec("tinygrad_rnn.optim") is None:
+        pytest.skip("tinygrad_rnn.optim is not written yet")
+    from tinygrad_rnn import optim
+
+    def train_step(model, opt, x):
+        opt.zero_grad()
+        (model(x) ** 2).mean().backward()
+        opt.step()
+
+    tr.manual_seed(1)
+    x = tr.randn(4, 2, 3)
+    model = Tagger()
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    train_step(model, opt, x)
+    tr.save({"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 1}, tmp_path / "c.npz")
+
+    tr.manual_seed(2)
+    resumed = Tagger()
+    resumed_opt = optim.Adam(resumed.parameters(), lr=1e-2)
+    checkpoint = tr.load(tmp_path / "c.npz")
+    resumed.load_state_dict(checkpoint["model"])
+    resumed_opt.load_state_dict(checkpoint["optim"])
+    assert checkpoint["epoch"] == 1
+    train_step(model, opt, x)  # one more step each: the same only if Adam's moments came back too
+    train_step(resumed, resumed_opt, x)
+    for (name, p), q in zip(model.named_parameters(), resumed.parameters()):
+        np.testing.assert_allclose(q.numpy(), p.numpy(), rtol=0, atol=1e-7, err_msg=name)
+
+
+def test_load_state_dict_lists_missing_unexpected_and_mismatched_keys():
+    lstm = nn.LSTM(2, 3)
+    state = lstm.state_dict()
+    del state["bias_hh_l0"]
+    state["extra"] = np.zeros(1)
+    state["weight_ih_l0"] = np.zeros((5, 2))
+    with pytest.raises(RuntimeError) as info:
+        lstm.load_state_dict(state)
+    message = str(info.value)
+    assert "missing keys: bias_hh_l0" in message
+    assert "unexpected keys: extra" in message
+    assert "weight_ih_l0: expected shape (12, 2), got (5, 2)" in message
+
+
+# ------------------------------------------------------------------ damaged and foreign files
+@pytest.fixture
+def checkpoint_bytes(tmp_path):
+    """The bytes of a small valid checkpoint."""
+    tr.save({"w": np.full(64, 7, dtype=np.uint8), "b": np.arange(3.0), "n": 1}, tmp_path / "good.npz")
+    return (tmp_path / "good.npz").read_bytes()
+
+
+def test_missing_file_raises_file_not_found_naming_the_path(tmp_path):
+    path = tmp_path / "nope.npz"
+    with pytest.raises(FileNotFoundError, match="nope.npz") as info:
+        tr.load(path)
+    assert info.value.filename == str(path)
+
+
+def test_truncated_file_raises_a_clear_value_error(tmp_path, checkpoint_bytes):
+    path = tmp_path / "cut.npz"
+    for keep in [0, 1, 30, len(checkpoint_bytes) // 2, len(checkpoint_bytes) - 22, len(checkpoint_bytes) - 1]:
+        path.write_bytes(checkpoint_bytes[:keep])
+        with pytest.raises(ValueError, match=CORRUPTED):
+            tr.load(path)
+
+
+def test_random_bytes_raise_a_clear_value_error(tmp_path):
+    path = tmp_path / "garbage.npz"
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 1000, dtype=np.uint8).tobytes())
+    with pytest.raises(ValueError, match=CORRUPTED):
+        tr.load(path)
+
+
+def test_flipped_array_byte_is_caught(tmp_path, checkpoint_bytes):
+    damaged = bytearray(checkpoint_bytes)
+    damaged[checkpoint_bytes.index(bytes([7] * 64)) + 10] = 8  # one value of "w" changes: the zip CRC no longer matches
+    (tmp_path / "flip.npz").write_bytes(bytes(damaged))
+    with pytest.raises(ValueError, match=CORRUPTED):
+        tr.load(tmp_path / "flip.npz")
+
+
+def _structured_npz(path, structure, **arrays):
+    """An ``.npz`` with our structure entry holding ``structure`` (a str) and ``arrays``."""
+    np.savez(path, __structure__=np.asarray(structure), **arrays)
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda p: np.savez(p, a0=np.arange(3)), "no __structure__ entry"),
+        (lambda p: np.save(p, np.arange(3)), "single .npy array"),
+        (lambda p: _structured_npz(p, "{not json"), "not valid JSON"),
+        (lambda p: _structured_npz(p, '{"format": "other", "root": 1}'), "does not describe"),
+        (lambda p: _structured_npz(p, '{"format": "tinygrad_rnn", "version": 99, "root": 1}'), "version 99"),
+        (lambda p: _structured_npz(p, '{"format": "tinygrad_rnn", "version": 1, "root": {"array": "a3"}}'),
+         "refers to array 'a3', which is missing"),
+        (lambda p: _structured_npz(p, '{"format": "tinygrad_rnn", "version": 1, "root": {"set": []}}'),
+         "unexpected entry"),
+        (lambda p: _structured_npz(p, '{"format": "tinygrad_rnn", "version": 1, "root": {"dict": [[1.5, 2]]}}'),
+         "not a \\[str or int key, value\\] pair"),
+    ],
+)
+def test_foreign_or_malformed_content_raises_a_clear_value_error(tmp_path, make, reason):
+    path = tmp_path / "bad.npz"
+    with open(path, "wb") as file:  # through a file object, so NumPy keeps the name
+        make(file)
+    with pytest.raises(ValueError, match=f"{CORRUPTED}: .*{reason}"):
+        tr.load(path)
+
+
+class _RunsCodeWhenUnpickled:
+    """Unpickling this creates ``marker``: the proof that a load executed code."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
+
+
+def _malicious_checkpoint(path, marker):
+    """A checkpoint whose one array is a pickled object that creates ``marker`` when unpickled."""
+    evil = np.empty(1, dtype=object)
+    evil[0] = _RunsCodeWhenUnpickled(marker)
+    structure = '{"format": "tinygrad_rnn", "version": 1, "root": {"array": "a0"}}'
+    np.savez(path, __structure__=np.asarray(structure), a0=evil)  # np.savez pickles object arrays
+
+
+def test_pickled_object_array_is_rejected_without_running_its_code(tmp_path):
+    marker = tmp_path / "code_ran"
+    _malicious_checkpoint(tmp_path / "evil.npz", marker)
+    with pytest.raises(ValueError, match=CORRUPTED):
+        tr.load(tmp_path / "evil.npz")
+    assert not marker.exists()
+    # The control: the same file does run code when NumPy is allowed to unpickle it.
+    with np.load(tmp_path / "evil.npz", allow_pickle=True) as archive:
+        archive["a0"]
+    assert marker.exists()
+
+
+# ------------------------------------------------------------------ errors on save
+def test_object_array_on_save_raises_type_error_naming_the_key_path(tmp_path):
+    state = {"model": {"weight": np.array([1, "a"], dtype=object)}}
+    with pytest.raises(TypeError, match=r"model\.weight.*dtype object"):
+        tr.save(state, tmp_path / "c.npz")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "obj, match",
+    [
+        ({"layers": [1, {2}]}, r"layers\.1 is a set"),
+        ({"f": print}, r"f is a builtin_function_or_method"),
+        ({(1, 2): 3}, r"key \(1, 2\) of type tuple"),
+        ({"a": {1.5: 0}}, r"a has a key 1.5"),
+    ],
+)
+def test_unsupported_values_raise_type_error_naming_the_key_path(tmp_path, obj, match):
+    with pytest.raises(TypeError, match=match):
+        tr.save(obj, tmp_path / "c.npz")
+
+
+def test_cycle_raises_value_error(tmp_path):
+    loop = {"a": []}
+    loop["a"].append(loop)
+    with pytest.raises(ValueError, match=r"a\.0 contains itself"):
+        tr.save(loop, tmp_path / "c.npz")
+
+
+def test_bad_paths_raise_clear_errors(tmp_path):
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got int"):
+        tr.save({}, 3)
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got NoneType"):
+        tr.load(None)
+    with pytest.raises(FileNotFoundError, match="directory does not exist"):
+        tr.save({}, tmp_path / "no_such_dir" / "c.npz")
+    with pytest.raises(IsADirectoryError):
+        tr.save({}, tmp_path)
+
+
+# ------------------------------------------------------------------ atomic writes
+def test_failed_save_keeps_the_previous_checkpoint_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "c.npz"
+    tr.save({"version": 1, "w": np.arange(3.0)}, path)
+
+    def write_half_then_fail(file, arrays):
+        file.write(b"PK\x03\x04 half an archive")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(backend, "write_npz", write_half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        tr.save({"version": 2, "w": np.zeros(3)}, path)
+    assert os.listdir(tmp_path) == ["c.npz"]
+    assert_same(tr.load(path), {"version": 1, "w": np.arange(3.0)})
+
+
+def test_interrupted_save_leaves_no_temporary_file(tmp_path, monkeypatch):
+    def interrupted(file, arrays):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(backend, "write_npz", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tr.save({"a": 1}, tmp_path / "c.npz")
+    assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------------------ GPU
+def _has_cuda() -> bool:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _has_cuda(), reason="needs CuPy and a CUDA GPU")
+def test_cuda_arrays_are_saved_on_the_host_and_map_location_puts_them_back(tmp_path):
+    x = tr.randn(3, 4, device="cuda")
+    lstm = nn.LSTM(2, 3).to("cuda")
+    tr.save({"x": x, "raw": x.data, "lstm": lstm.state_dict()}, tmp_path / "g.npz")
+    loaded = tr.load(tmp_path / "g.npz")
+    assert isinstance(loaded["x"], np.ndarray) and isinstance(loaded["raw"], np.ndarray)
+    assert np.array_equal(loaded["x"], x.numpy())
+    on_gpu = tr.load(tmp_path / "g.npz", map_location="cuda")
+    assert on_gpu["x"].device == "cuda:0" and np.array_equal(on_gpu["x"].numpy(), x.numpy())
+    cpu_lstm = nn.LSTM(2, 3)
+    cpu_lstm.load_state_dict(on_gpu["lstm"])  # tensors on the GPU go into a CPU model
+    assert np.array_equal(cpu_lstm.weight_ih_l0.numpy(), lstm.weight_ih_l0.numpy())
