@@ -259,6 +259,23 @@ def quiet_math(xp):
     return np.errstate(divide="ignore", invalid="ignore") if quiet else contextlib.nullcontext()
 
 
+_DLPACK_CPU, _DLPACK_CUDA = 1, 2  # device types in the DLPack standard
+
+
+def from_dlpack(obj):
+    """An array sharing memory with ``obj`` (anything with ``__dlpack__``: a NumPy, CuPy or
+    PyTorch tensor), NumPy's for a CPU object and CuPy's for a CUDA one."""
+    if not hasattr(obj, "__dlpack_device__"):
+        kind = type(obj).__name__
+        raise TypeError(f"from_dlpack: expected an object with __dlpack__ (a tensor or an array), got {kind}")
+    device_type, _ = obj.__dlpack_device__()
+    if device_type == _DLPACK_CPU:
+        return np.from_dlpack(obj)
+    if device_type == _DLPACK_CUDA:
+        return _import_cupy().from_dlpack(obj)
+    raise ValueError(f"from_dlpack: DLPack device type {device_type} is neither the CPU (1) nor CUDA (2)")
+
+
 def is_numpy_scalar(value) -> bool:
     """True for NumPy scalar objects such as ``np.float64(1.0)``."""
     return isinstance(value, np.generic)

@@ -59,6 +59,12 @@ def from_numpy(array) -> Tensor:
     return Tensor._wrap(array)
 
 
+def from_dlpack(obj) -> Tensor:
+    """A tensor sharing memory with ``obj`` (a NumPy array, CuPy array, PyTorch tensor or
+    anything with ``__dlpack__``), on the same device, without a copy."""
+    return Tensor._wrap(backend.from_dlpack(obj))
+
+
 def _filled(fill, shape, dtype, device, requires_grad) -> Tensor:
     device = backend.normalize_device(device)
     xp = backend.array_module(device)

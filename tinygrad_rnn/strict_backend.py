@@ -65,6 +65,7 @@ class StrictArray:
 
     __slots__ = ("_array",)
     __array_priority__ = 1000
+    host_reads = 0  # how many times values were read back to the host (a GPU would synchronise)
 
     def __init__(self, array: np.ndarray):
         self._array = array
@@ -83,6 +84,7 @@ class StrictArray:
         raise TypeError(f"numpy.{func.__name__} called on a 'strict' device array; use the device's array module")
 
     def _scalar(self, kind):
+        StrictArray.host_reads += 1
         if self._array.size != 1:
             raise TypeError(f"only one-element arrays convert to Python {kind.__name__}, got shape {self.shape}")
         return kind(self._array.reshape(()).item())
@@ -107,11 +109,14 @@ class StrictArray:
     # ---------------------------------------------------------------- what CuPy arrays have
     def get(self) -> np.ndarray:
         """A host (NumPy) copy, as ``cupy.ndarray.get()``."""
+        StrictArray.host_reads += 1
         return self._array.copy()
 
     def __getattr__(self, name: str):
         if name.startswith("__"):  # __array_interface__, __array_struct__, __dlpack__: host doors stay shut
             raise AttributeError(name)
+        if name in ("item", "tolist"):  # values to Python: a read back to the host
+            StrictArray.host_reads += 1
         attribute = getattr(self._array, name)
         return _wrapped_call(attribute, name) if callable(attribute) else _wrap(attribute)
 

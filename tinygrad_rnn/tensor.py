@@ -166,6 +166,18 @@ class Tensor:
             raise ValueError(f"{kind}(): only a one-element tensor converts to a Python scalar, got shape {self.shape}")
         return self.data.item()
 
+    def __dlpack__(self, **kwargs):
+        """Export the data without copying (DLPack), e.g. ``torch.from_dlpack(x)``, ``np.from_dlpack(x)``."""
+        if backend.device_of(self.data) == "strict":
+            raise TypeError("the 'strict' test device does not export DLPack")
+        return self.data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple:
+        """The (device type, device index) pair of DLPack: (1, 0) for the CPU, (2, N) for cuda:N."""
+        if backend.device_of(self.data) == "strict":
+            raise TypeError("the 'strict' test device does not export DLPack")
+        return self.data.__dlpack_device__()
+
     def __float__(self) -> float:
         return float(self._scalar("float"))
 
@@ -367,13 +379,16 @@ class Tensor:
 
     def uniform_(self, low: float = 0.0, high: float = 1.0) -> Tensor:
         """Fill with values drawn uniformly from [low, high)."""
-        values = backend.generator(self.device).uniform(low, high, self.shape)
-        return self.copy_(Tensor._wrap(values))
+        # only random() and standard_normal(): the draws NumPy's and CuPy's generators share
+        with backend.device_of_array_context(self.data):
+            values = low + (high - low) * backend.generator(self.device).random(self.shape)
+            return self.copy_(Tensor._wrap(values))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         """Fill with values drawn from N(mean, std²)."""
-        values = backend.generator(self.device).normal(mean, std, self.shape)
-        return self.copy_(Tensor._wrap(values))
+        with backend.device_of_array_context(self.data):
+            values = mean + std * backend.generator(self.device).standard_normal(self.shape)
+            return self.copy_(Tensor._wrap(values))
 
     def _inplace(self, name: str, op, other) -> Tensor:
         """``self op= other``. Without a graph to protect, the data changes in place (so

@@ -105,13 +105,15 @@ def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100, reduction:
     labels = target.reshape(1) if input.ndim == 1 else target
     classes = log_probs.shape[1]
     keep = labels.data != ignore_index
-    safe = log_probs.xp.where(keep, labels.data, 0)
-    if ((safe < 0) | (safe >= classes)).any():
+    xp = log_probs.xp
+    safe = xp.where(keep, labels.data, 0)
+    if ((safe < 0) | (safe >= classes)).any():  # the one read back to the host: a clear error is worth it
         bad = labels.data[keep & ((safe < 0) | (safe >= classes))]
         raise IndexError(f"nll_loss: target {int(bad.reshape(-1)[0])} is out of range for {classes} classes")
     order = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
     moved = log_probs.permute(*order)  # classes last: (N, d1, ..., C), lined up with the labels (N, d1, ...)
-    picked = (moved * constant(one_hot(Tensor._wrap(safe), classes).data.astype(input.dtype))).sum(-1)
+    chosen = (safe[..., None] == xp.arange(classes)).astype(input.dtype)  # one-hot of the targets
+    picked = (moved * constant(chosen)).sum(-1)
     mask = constant(keep.astype(input.dtype))
     losses = -(picked * mask)
     if input.ndim == 1:

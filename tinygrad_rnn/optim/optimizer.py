@@ -215,8 +215,8 @@ class Optimizer:
                     f"in the state dict, {len(own['params'])} in this optimizer"
                 )
             by_index.update(zip((int(i) for i in saved["params"]), own["params"]))
-            group = {k: _hyperparameter_from(v, own.get(k)) for k, v in saved.items() if k != "params"}
-            group["params"] = own["params"]
+            group = dict(own)  # a hyperparameter the file lacks (saved by an older version) keeps its value
+            group.update({k: _hyperparameter_from(v, own.get(k)) for k, v in saved.items() if k != "params"})
             self._check_group(group)
             new_groups.append(group)
         new_state = {}
