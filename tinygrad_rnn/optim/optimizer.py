@@ -17,7 +17,7 @@ with its dtype, under the same names PyTorch uses (``"momentum_buffer"``,
 from __future__ import annotations
 
 from ..autograd import enable_grad, no_grad
-from ..backend import is_array, is_numpy_scalar, to_device, to_numpy
+from ..backend import device_of, is_array, is_numpy_scalar, to_device, to_numpy
 from ..tensor import Tensor
 
 
@@ -166,7 +166,9 @@ class Optimizer:
                             f"{type(self).__name__}: a parameter of shape {p.shape} has a gradient of "
                             f"shape {p.grad.shape}; they must match"
                         )
-                    self._update_parameter(p, p.grad.data, self.state.setdefault(p, {}), group)
+                    state = self.state.setdefault(p, {})
+                    _follow_parameter(state, p)
+                    self._update_parameter(p, p.grad.data, state, group)
                     # The values changed in place: a graph that saved the old ones must now refuse backward.
                     p._version[0] += 1
         return loss
@@ -255,3 +257,11 @@ class Optimizer:
             lines.append(f"Parameter Group {position}")
             lines += [f"    {key}: {value}" for key, value in sorted(group.items()) if key != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _follow_parameter(state: dict, p: Tensor) -> None:
+    """Keep a parameter's state arrays in its dtype and on its device, so that ``model.double()``
+    or ``model.to("cuda")`` after some steps neither loses precision nor mixes devices."""
+    for name, value in state.items():
+        if is_array(value) and (value.dtype != p.dtype or device_of(value) != p.device):
+            state[name] = to_device(value, p.device).astype(p.dtype)
