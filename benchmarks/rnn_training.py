@@ -76,11 +76,11 @@ def main() -> None:
 
         torch.set_num_threads(1)
         device = "cuda" if args.device.startswith("cuda") else "cpu"
-        theirs = {kind: training_step(torch, torch.nn, torch.optim, kind,
-                                      {"hidden": args.hidden, kind: {k: torch.tensor(v) for k, v in state[kind].items()}},
-                                      torch.tensor(x, device=device), torch.tensor(y, device=device), args.classes,
-                                      device)
-                  for kind in args.kinds}
+        theirs = {}
+        for kind in args.kinds:
+            weights = {"hidden": args.hidden, kind: {k: torch.tensor(v) for k, v in state[kind].items()}}
+            theirs[kind] = training_step(torch, torch.nn, torch.optim, kind, weights, torch.tensor(x, device=device),
+                                         torch.tensor(y, device=device), args.classes, device)
     except ImportError:
         theirs = None
         print("torch is not installed: printing our times only (pip install torch==2.13.0 to compare)")

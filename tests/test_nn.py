@@ -224,6 +224,11 @@ def test_load_state_dict_copies_values_and_keeps_dtype():
     assert_close(lin.weight, source["weight"], atol=0, rtol=0)
     source["weight"][...] = -5.0  # the model holds a copy
     assert lin.weight.numpy()[0, 1] == 1.0
+    same_dtype = nn.Linear(3, 2, dtype=F64)  # no cast, so only an explicit copy separates the two
+    source64 = {"weight": np.ones((2, 3)), "bias": np.zeros(2)}
+    same_dtype.load_state_dict(source64)
+    source64["weight"][0, 0] = 9.0
+    assert same_dtype.weight.numpy()[0, 0] == 1.0, "load_state_dict kept a view of the caller's array"
     weight = lin.weight
     lin.load_state_dict({"weight": tr.ones(2, 3), "bias": tr.zeros(2)})  # tensors are accepted too
     assert lin.weight is weight and np.all(lin.weight.numpy() == 1)
@@ -268,6 +273,18 @@ def test_sequential_indexing_len_iteration_and_forward():
     assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
     x = tr.randn(5, 3)
     assert_close(seq(x), layers[2](layers[1](layers[0](x))), atol=0, rtol=0)
+    head = seq[:2]  # a slice is a Sequential, as in PyTorch, so it can be called
+    assert isinstance(head, nn.Sequential) and len(head) == 2 and head[1] is layers[1]
+    assert_close(head(x), layers[1](layers[0](x)), atol=0, rtol=0)
+
+
+def test_apply_visits_children_first_then_self():
+    seq = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Tanh(), nn.Linear(2, 1)))
+    visited = []
+    assert seq.apply(lambda m: visited.append(type(m).__name__)) is seq
+    assert visited == ["Linear", "Tanh", "Linear", "Sequential", "Sequential"]
+    seq.apply(lambda m: nn.init.zeros_(m.weight) if isinstance(m, nn.Linear) else None)
+    assert np.all(seq[0].weight.numpy() == 0) and np.all(seq[1][1].weight.numpy() == 0)
 
 
 def test_module_list_registration_indexing_and_errors():
@@ -368,8 +385,9 @@ def test_embedding_lookup_and_repeated_indices_accumulate():
     assert np.all(emb.weight.grad.numpy()[[1, 3]] == 0)
 
 
-def test_embedding_padding_idx_row_is_zero_and_gets_no_gradient():
-    emb = nn.Embedding(4, 2, padding_idx=1, dtype=F64)
+@pytest.mark.parametrize("padding_idx", [1, -3])  # -3 of 4 rows is row 1, as in PyTorch
+def test_embedding_padding_idx_row_is_zero_and_gets_no_gradient(padding_idx):
+    emb = nn.Embedding(4, 2, padding_idx=padding_idx, dtype=F64)
     assert np.all(emb.weight.numpy()[1] == 0)
     idx = tr.tensor([1, 0, 1, 3])
     out = emb(idx)
@@ -909,3 +927,44 @@ def test_clip_grad_norm_on_a_model_keeps_dtype():
     norm_after = math.sqrt(sum(float((p.grad.numpy().astype(np.float64) ** 2).sum()) for p in lin.parameters()))
     assert total.item() > 1.0 and norm_after == pytest.approx(1.0, rel=1e-4)
     assert all(p.grad.dtype == tr.float32 for p in lin.parameters())
+
+
+# ================================================================ every backend
+def test_every_backend_matches_cpu(each_device):
+    """Embedding, LayerNorm, Linear, the losses, init and clipping on the default device
+    (NumPy, the strict CuPy-like backend, CuPy) against the same run on the CPU."""
+    rng = np.random.default_rng(13)
+    idx = rng.integers(0, 6, (4, 5))
+    target = rng.integers(0, 3, (4, 5))
+    target[0, 0] = -100
+    soft = rng.random((4, 5, 3))
+
+    def run(device):
+        model = nn.Sequential(nn.Embedding(6, 4, padding_idx=0, dtype=F64, device=device),
+                              nn.LayerNorm(4, dtype=F64, device=device), nn.Dropout(0.5),
+                              nn.Linear(4, 3, dtype=F64, device=device))
+        model.load_state_dict(reference_state)
+        model.eval()
+        logits = model(tr.tensor(idx, device=device))  # (4, 5, 3)
+        loss = (F.cross_entropy(logits.permute(0, 2, 1), tr.tensor(target, device=device))
+                + F.binary_cross_entropy_with_logits(logits, tr.tensor(soft, device=device),
+                                                     pos_weight=tr.tensor([1.0, 2.0, 3.0], dtype=F64, device=device))
+                + F.mse_loss(logits.tanh(), tr.tensor(soft, device=device)))
+        loss.backward()
+        total = nn.utils.clip_grad_norm_(model.parameters(), 0.1)
+        assert loss.device == total.device == tr.backend.normalize_device(device)
+        state = model.state_dict()
+        assert all(type(v) is np.ndarray for v in state.values())
+        return [loss.numpy(), total.numpy()] + [p.grad.numpy() for p in model.parameters()]
+
+    reference_state = nn.Sequential(nn.Embedding(6, 4, padding_idx=0), nn.LayerNorm(4), nn.Dropout(0.5),
+                                    nn.Linear(4, 3)).double().state_dict()
+    here, on_cpu = run(None), run("cpu")
+    for a, b in zip(here, on_cpu):
+        assert_close(a, b, atol=1e-12, rtol=1e-10)
+    w = nn.Parameter(tr.zeros(3, 5, dtype=F64))
+    nn.init.orthogonal_(w)
+    q = w.numpy()
+    assert_close(q @ q.T, np.eye(3), atol=1e-10, rtol=0)
+    nn.init.kaiming_uniform_(w)
+    assert np.abs(w.numpy()).max() <= math.sqrt(6 / 5)

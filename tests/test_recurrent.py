@@ -183,6 +183,21 @@ def test_torch_with_our_weights_matches_ours(torch, kind, config, run):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_unbatched_layer_with_initial_state_matches_torch(torch, kind):
+    # input (L, H_in) and h0 (D*num_layers, H): always covered, whatever hypothesis draws
+    config = dict(input_size=3, hidden_size=2, num_layers=2, bias=True, batch_first=True, bidirectional=True)
+    run = dict(steps=4, batch=1, batched=False, initial_state=True, seed=9)
+    theirs = make_layer(kind, lib=torch.nn, dtype=torch.float64, **config)
+    ours = make_layer(kind, dtype=F64, **config)
+    ours.load_state_dict(torch_state(torch, theirs))
+    x, states, weights = layer_data(config, run, kind)
+    assert x.shape == (4, 3) and states[0].shape == (4, 2)
+    mine = run_ours(ours, kind, x, states, weights)
+    assert mine[0][0].shape == (4, 4) and mine[0][1].shape == (4, 2)
+    assert_same_run(mine, run_torch(torch, theirs, kind, x, states, weights))
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @given(
     input_size=st.integers(1, 4),
     hidden_size=st.integers(1, 4),
@@ -524,6 +539,12 @@ def test_lengths_as_tensor_zero_length_and_full_lengths(kind):
     full = model(x, hx, lengths=[4, 4, 4])
     plain = model(x, hx)
     assert_close(full[0], plain[0], atol=0, rtol=0)
+    # the empty sequence's final state is its initial state, so the gradient passes straight through
+    h0_leaf = [tr.tensor(h.numpy(), requires_grad=True) for h in h0]
+    _, final = model(x, tuple(h0_leaf) if kind == "lstm" else h0_leaf[0], lengths=[4, 0, 2])
+    w = rng.standard_normal((2, 3, 3))
+    ((final[0] if kind == "lstm" else final) * tr.tensor(w)).sum().backward()
+    assert_close(h0_leaf[0].grad.numpy()[:, 1], w[:, 1], atol=0, rtol=0, what="gradient of an empty sequence's h0")
 
 
 @pytest.mark.parametrize("lengths", [[6, 2], [-1, 3], [3], [3, 3, 3]])
@@ -671,3 +692,40 @@ def test_gru_backpropagates_through_300_steps():
     assert np.all(np.isfinite(grad)) and np.any(grad[-1] != 0) and np.any(grad[0] != 0)
     for name, p in model.named_parameters():
         assert p.grad is not None and np.all(np.isfinite(p.grad.numpy())), name
+
+
+# ---------------------------------------------------------------- every backend
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_backend_matches_cpu(each_device, kind):
+    """Layer and cell, forward and backward with lengths and initial states, on the default
+    device (NumPy, the strict CuPy-like backend, CuPy) against the same run on the CPU."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((3, 4, 2))  # batch_first
+    states = [rng.standard_normal((4, 3, 3)) for _ in range(state_count(kind))]
+    w_out = rng.standard_normal((3, 4, 6))
+
+    def run(device):
+        model = make_layer(kind, 2, 3, num_layers=2, bidirectional=True, batch_first=True, dropout=0.5,
+                           dtype=F64, device=device)
+        model.load_state_dict(reference_state)
+        model.eval()
+        xt = tr.tensor(x, device=device, requires_grad=True)
+        st_t = [tr.tensor(s, device=device, requires_grad=True) for s in states]
+        out, final = model(xt, tuple(st_t) if kind == "lstm" else st_t[0], lengths=tr.tensor([4, 2, 3], device=device))
+        h_n = final[0] if kind == "lstm" else final
+        ((out * tr.tensor(w_out, device=device)).sum() + (h_n * h_n).sum()).backward()
+        cell = make_cell(kind, 2, 3, dtype=F64, device=device)
+        cell.load_state_dict(cell_state)
+        cell_out = cell(xt[0])
+        h_cell = cell_out[0] if kind == "lstm" else cell_out
+        assert out.device == xt.grad.device == h_cell.device == tr.backend.normalize_device(device)
+        values = [out.numpy(), h_n.numpy(), h_cell.numpy(), xt.grad.numpy()] + [s.grad.numpy() for s in st_t]
+        return values + [p.grad.numpy() for p in model.parameters()]
+
+    reference_state = make_layer(kind, 2, 3, num_layers=2, bidirectional=True, dtype=F64).state_dict()
+    cell_state = make_cell(kind, 2, 3, dtype=F64).state_dict()
+    here = run(None)  # the default device of this run
+    on_cpu = run("cpu")
+    assert len(here) == len(on_cpu)
+    for a, b in zip(here, on_cpu):
+        assert_close(a, b, atol=1e-12, rtol=1e-10)
