@@ -76,6 +76,6 @@ for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
 del _name
 
-from . import cuda, nn, optim  # noqa: E402 (layers 4 and 5, nn and optimizers, build on everything above)
+from . import cuda, data, nn, optim, training  # noqa: E402 (layers 4 and 5, nn and optimizers, build on everything above)
 
 __version__ = "0.1.0"

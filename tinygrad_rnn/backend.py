@@ -240,6 +240,12 @@ def generator(device: str):
     return _generators[device]
 
 
+def generator_for_seed(seed: int | None):
+    """A host (NumPy) generator for data sampling: seeded with ``seed``, or the global CPU
+    generator (seeded by ``manual_seed``) when ``seed`` is None."""
+    return generator("cpu") if seed is None else np.random.default_rng(seed)
+
+
 def scatter_add(out, index, values) -> None:
     """``out[index] += values`` where repeated indices add up (unbuffered)."""
     if isinstance(out, np.ndarray):
