@@ -100,4 +100,38 @@ def save_figure(draw, path) -> bool:
     return True
 
 
+def log(bar, message: str) -> None:
+    """Print ``message`` for a loop wrapped by ``progress``: above the bar when there is one
+    (a plain ``print`` would break the bar's line), as an ordinary line when there is not."""
+    write = getattr(bar, "write", None)
+    (write or print)(message)
+
+
+def sample_logits(logits, temperature: float = 1.0, generator=None):
+    """Draw a class index from softmax(logits / temperature) for each row of ``logits``
+    (a Tensor or array, (..., C)), on the host: sampling is one small draw per step, not a hot path.
+
+    A temperature below 1 sharpens the distribution (safer, more repetitive), above 1
+    flattens it (bolder, noisier); 0 takes the most likely class. ``generator`` is a NumPy
+    ``Generator`` (the global CPU one, seeded by ``tr.manual_seed``, if None). Returns a
+    NumPy int64 array of shape ``logits.shape[:-1]`` (0-d for one row: ``int(...)`` it).
+    """
+    import numpy as np
+
+    from . import backend
+
+    if not temperature >= 0:  # written this way so that NaN fails too
+        raise ValueError(f"sample_logits: temperature must be >= 0, got {temperature!r}")
+    scores = backend.to_numpy(getattr(logits, "data", logits)).astype(np.float64)
+    if temperature == 0:
+        return scores.argmax(-1)
+    scores = scores / temperature
+    weights = np.exp(scores - scores.max(-1, keepdims=True))  # the largest is e^0 = 1: no overflow
+    cumulative = np.cumsum(weights, -1)
+    generator = generator or backend.generator_for_seed(None)
+    draws = generator.random(scores.shape[:-1] + (1,)) * cumulative[..., -1:]
+    # Inverse CDF: the first class whose cumulative weight passes the draw
+    return np.minimum((cumulative <= draws).sum(-1), scores.shape[-1] - 1).astype(np.int64)
+
+
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 
-from .. import creation
+from .. import backend, creation
 from ..autograd import constant
+from ..ops.recurrent import FusedRecurrence
 from ..tensor import Tensor, cat, stack, where
 from . import init
 from .module import Module
@@ -188,9 +189,12 @@ class _RecurrentLayer(_RecurrentParameters):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None):
+                 device=None, dtype=None, impl: str = "fused"):
         super().__init__()
         name = type(self).__name__
+        if impl not in ("fused", "composed"):
+            raise ValueError(f"{name}: impl must be 'fused' or 'composed', got {impl!r}")
+        self.impl = impl
         if num_layers < 1:
             raise ValueError(f"{name}: num_layers must be at least 1, got {num_layers}")
         if not 0.0 <= dropout <= 1.0:
@@ -249,8 +253,8 @@ class _RecurrentLayer(_RecurrentParameters):
             ready.append(state)
         return ready
 
-    def _step_masks(self, lengths, steps: int, batch: int, like: Tensor):
-        """Per time step, a (N, 1) bool tensor: which sequences are still running (or None)."""
+    def _running(self, lengths, steps: int, batch: int, like: Tensor):
+        """A (L, N) bool array: which sequences are still running at each step (None: all, always)."""
         if lengths is None:
             return None
         values = lengths.numpy().tolist() if isinstance(lengths, Tensor) else [int(n) for n in lengths]
@@ -261,8 +265,32 @@ class _RecurrentLayer(_RecurrentParameters):
             raise ValueError(f"{name}: every length must lie in [0, {steps}] (the padded length), got {values}")
         if all(n == steps for n in values):
             return None
-        running = like.xp.arange(steps)[:, None] < like.xp.asarray(values)[None, :]  # (L, N)
-        return [constant(running[t][:, None]) for t in range(steps)]
+        with backend.device_of_array_context(like.data):
+            return like.xp.arange(steps)[:, None] < like.xp.asarray(values)[None, :]
+
+    def _run_composed(self, layer_input: Tensor, state: tuple, weights: tuple, reverse: bool, running) -> tuple:
+        """One layer, one direction, step by step with Tensor ops: BPTT is the engine's."""
+        w_ih, w_hh, b_ih, b_hh = weights
+        steps = layer_input.shape[0]
+        projected = _project(layer_input, w_ih, b_ih).unbind(0)  # all time steps in one product
+        w_hh_t = w_hh.T
+        outputs = [None] * steps
+        for t in reversed(range(steps)) if reverse else range(steps):
+            new_state = self._step(projected[t], state, w_hh_t, b_hh)
+            if running is None:
+                state, outputs[t] = new_state, new_state[0]
+            else:  # finished sequences keep their state and output zeros
+                keep = constant(running[t][:, None])
+                state = tuple(where(keep, new, old) for new, old in zip(new_state, state))
+                outputs[t] = where(keep, new_state[0], 0.0)
+        return stack(outputs), state
+
+    def _run_fused(self, layer_input: Tensor, state: tuple, weights: tuple, reverse: bool, running) -> tuple:
+        """One layer, one direction, as one graph node whose backward is ``bptt.py``'s."""
+        present = tuple(w for w in weights if w is not None)
+        results = FusedRecurrence.apply(layer_input, *state, *present, mode=self.mode.lower(), reverse=reverse,
+                                        mask=running, has_bias=len(present) == 4)
+        return results[0], tuple(results[1:])
 
     def forward(self, input: Tensor, hx=None, lengths=None):  # noqa: A002
         """Run the whole sequence.
@@ -292,29 +320,23 @@ class _RecurrentLayer(_RecurrentParameters):
             x = x.unsqueeze(1)
         steps, batch = x.shape[0], x.shape[1]
         states = [s.unbind(0) for s in self._initial_states(hx, batch, x, batched)]
-        masks = self._step_masks(lengths, steps, batch, x)
+        running = self._running(lengths, steps, batch, x)
         final_states = [[] for _ in states]
+        run = self._run_fused if self.impl == "fused" and steps > 0 else self._run_composed
 
         layer_input = x
         for layer in range(self.num_layers):
             direction_outputs = []
             for direction in range(self.num_directions):
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
-                projected = _project(layer_input, w_ih, b_ih).unbind(0)  # all time steps in one product
-                w_hh_t = w_hh.T
                 index = layer * self.num_directions + direction
                 state = tuple(s[index] for s in states)
-                outputs = [None] * steps
-                for t in (reversed(range(steps)) if direction else range(steps)):
-                    new_state = self._step(projected[t], state, w_hh_t, b_hh)
-                    if masks is None:
-                        state, outputs[t] = new_state, new_state[0]
-                    else:  # finished sequences keep their state and output zeros
-                        state = tuple(where(masks[t], new, old) for new, old in zip(new_state, state))
-                        outputs[t] = where(masks[t], new_state[0], 0.0)
+                if steps == 0:
+                    outputs = x.new_zeros(0, batch, self.hidden_size)
+                else:
+                    outputs, state = run(layer_input, state, self._weights(layer, direction), bool(direction), running)
                 for collected, s in zip(final_states, state):
                     collected.append(s)
-                direction_outputs.append(stack(outputs) if steps else x.new_zeros(0, batch, self.hidden_size))
+                direction_outputs.append(outputs)
             layer_input = direction_outputs[0] if len(direction_outputs) == 1 else cat(direction_outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = layer_input.dropout(self.dropout)
@@ -344,11 +366,11 @@ class RNN(_RecurrentLayer):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None):
+                 device=None, dtype=None, impl: str = "fused"):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device, dtype)  # one gate either way
+                         device, dtype, impl)  # one gate either way
         self.nonlinearity = nonlinearity
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
 
