@@ -1,0 +1,273 @@
+"""Three-way agreement for recurrent layers: the composed road (autograd over the cell's
+Tensor ops), the fused road (the hand-derived BPTT of ``bptt.py``) and central finite
+differences (a random-direction check vᵀJu), over drawn kinds, sizes, sequence lengths,
+layers, directions, initial states and ``lengths``, in float64.
+
+``test_planted_bug_is_caught`` shows that these checks catch a wrong term in a copy of the
+hand-derived backward.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import bptt, nn
+
+LAYERS = {"rnn_tanh": nn.RNN, "rnn_relu": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+EPS = 1e-6
+
+
+@dataclass
+class Case:
+    kind: str
+    input_size: int
+    hidden_size: int
+    steps: int
+    batch: int
+    num_layers: int
+    bidirectional: bool
+    with_initial_state: bool
+    lengths: list | None
+    bias: bool
+    seed: int
+
+
+@st.composite
+def cases(draw, max_steps: int = 40, max_size: int = 4):
+    steps = draw(st.integers(1, max_steps), label="steps")
+    batch = draw(st.integers(1, 3), label="batch")
+    with_lengths = draw(st.booleans(), label="with lengths")
+    lengths = None
+    if with_lengths:
+        lengths = draw(st.lists(st.integers(0, steps), min_size=batch, max_size=batch), label="lengths")
+    return Case(
+        kind=draw(st.sampled_from(sorted(LAYERS)), label="kind"),
+        input_size=draw(st.integers(1, max_size), label="input size"),
+        hidden_size=draw(st.integers(1, max_size), label="hidden size"),
+        steps=steps,
+        batch=batch,
+        num_layers=draw(st.integers(1, 2), label="layers"),
+        bidirectional=draw(st.booleans(), label="bidirectional"),
+        with_initial_state=draw(st.booleans(), label="initial state"),
+        lengths=lengths,
+        bias=draw(st.booleans(), label="bias"),
+        seed=draw(st.integers(0, 2**16), label="seed"),
+    )
+
+
+def make_layer(case: Case, impl: str) -> nn.Module:
+    options = dict(num_layers=case.num_layers, bidirectional=case.bidirectional, bias=case.bias,
+                   dtype=tr.float64, impl=impl)
+    if case.kind.startswith("rnn"):
+        options["nonlinearity"] = case.kind[4:]
+    tr.manual_seed(case.seed)  # both roads get the same weights
+    return LAYERS[case.kind](case.input_size, case.hidden_size, **options)
+
+
+def make_inputs(case: Case) -> dict:
+    """Input, initial states, and fixed random weights that turn every output into a loss."""
+    rng = np.random.default_rng(case.seed)
+    directions = 2 if case.bidirectional else 1
+    state_shape = (directions * case.num_layers, case.batch, case.hidden_size)
+    arrays = {"x": rng.standard_normal((case.steps, case.batch, case.input_size))}
+    if case.with_initial_state:
+        arrays["h0"] = rng.standard_normal(state_shape)
+        if case.kind == "lstm":
+            arrays["c0"] = rng.standard_normal(state_shape)
+    weights = {
+        "out": rng.standard_normal((case.steps, case.batch, directions * case.hidden_size)),
+        "h_n": rng.standard_normal(state_shape),
+        "c_n": rng.standard_normal(state_shape),
+    }
+    return {"arrays": arrays, "weights": weights}
+
+
+def run(layer, case: Case, tensors: dict, weights: dict):
+    """The scalar loss Σ out·W_out + Σ h_n·W_h (+ Σ c_n·W_c): distinct weights, so a
+    gradient sent to the wrong place shows."""
+    hx = None
+    if "h0" in tensors:
+        hx = (tensors["h0"], tensors["c0"]) if case.kind == "lstm" else tensors["h0"]
+    out, final = layer(tensors["x"], hx, lengths=case.lengths)
+    h_n, c_n = final if case.kind == "lstm" else (final, None)
+    loss = (out * tr.tensor(weights["out"])).sum() + (h_n * tr.tensor(weights["h_n"])).sum()
+    if c_n is not None:
+        loss = loss + (c_n * tr.tensor(weights["c_n"])).sum()
+    return out, final, loss
+
+
+def gradients(layer, case: Case, data: dict) -> tuple:
+    tensors = {name: tr.tensor(a, requires_grad=True) for name, a in data["arrays"].items()}
+    out, final, loss = run(layer, case, tensors, data["weights"])
+    loss.backward()
+    grads = {name: t.grad.numpy() for name, t in tensors.items()}
+    grads.update({name: p.grad.numpy() for name, p in layer.named_parameters()})
+    return out.numpy(), [f.numpy() for f in (final if isinstance(final, tuple) else (final,))], loss.item(), grads
+
+
+def directional_derivative(layer, case: Case, data: dict, directions: dict) -> float:
+    """(L(θ + εu) - L(θ - εu)) / 2ε, moving every input and parameter along u at once."""
+    values = []
+    for sign in (1.0, -1.0):
+        tensors = {name: tr.tensor(a + sign * EPS * directions[name]) for name, a in data["arrays"].items()}
+        with tr.no_grad():
+            originals = {name: p.data.copy() for name, p in layer.named_parameters()}
+            for name, p in layer.named_parameters():
+                p.data = originals[name] + sign * EPS * directions[name]
+            values.append(run(layer, case, tensors, data["weights"])[2].item())
+            for name, p in layer.named_parameters():
+                p.data = originals[name]
+    return (values[0] - values[1]) / (2 * EPS)
+
+
+def check_three_way(case: Case) -> None:
+    """Forward values and every gradient agree between the roads, and the hand-derived
+    gradient agrees with a central finite difference along a random direction."""
+    data = make_inputs(case)
+    composed, fused = make_layer(case, "composed"), make_layer(case, "fused")
+    out_c, finals_c, loss_c, grads_c = gradients(composed, case, data)
+    out_f, finals_f, loss_f, grads_f = gradients(fused, case, data)
+    np.testing.assert_allclose(out_f, out_c, rtol=1e-10, atol=1e-12, err_msg="outputs")
+    for f, c in zip(finals_f, finals_c):
+        np.testing.assert_allclose(f, c, rtol=1e-10, atol=1e-12, err_msg="final states")
+    assert set(grads_f) == set(grads_c)
+    for name in grads_c:
+        np.testing.assert_allclose(grads_f[name], grads_c[name], rtol=1e-8, atol=1e-10,
+                                   err_msg=f"gradient of {name}: fused (hand-derived) vs composed (autograd)")
+    rng = np.random.default_rng(case.seed + 1)
+    directions = {name: rng.standard_normal(g.shape) for name, g in grads_f.items()}
+    projected = sum(float((grads_f[name] * u).sum()) for name, u in directions.items())
+    numeric = directional_derivative(fused, case, data, directions)
+    assert abs(projected - numeric) <= 1e-5 + 1e-4 * abs(numeric), (
+        f"hand-derived vᵀJu {projected} vs finite differences {numeric}"
+    )
+
+
+@given(case=cases())
+def test_three_way_agreement(case):
+    check_three_way(case)
+
+
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_three_way_agreement_fixed_hard_case(kind):
+    """Every feature at once, whatever hypothesis draws: 2 layers, both directions,
+    initial states, uneven lengths including 0 and the full length."""
+    check_three_way(Case(kind, 3, 4, steps=7, batch=4, num_layers=2, bidirectional=True,
+                         with_initial_state=True, lengths=[7, 0, 3, 1], bias=True, seed=5))
+
+
+# Long sequences: fewer examples (each runs the composed road over up to 1,000 steps).
+@settings(max_examples=max(2, settings.default.max_examples // 5))
+@given(case=cases(max_steps=1000, max_size=3), scale=st.sampled_from([1.0, 5.0]))
+def test_long_sequences_roads_agree_and_stay_finite(case, scale):
+    case.num_layers, case.steps = 1, max(case.steps, 200)
+    case.lengths = None if case.lengths is None else [min(n * 25, case.steps) for n in case.lengths]
+    check_long_sequence(case, scale)
+
+
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_a_thousand_steps(kind):
+    check_long_sequence(Case(kind, 2, 3, 1000, 2, 1, True, True, [1000, 613], True, 11), scale=5.0)
+
+
+def check_long_sequence(case: Case, scale: float) -> None:
+    data = make_inputs(case)
+    data["arrays"]["x"] = scale * data["arrays"]["x"]  # large inputs saturate the gates: still no overflow
+    results = [gradients(make_layer(case, impl), case, data) for impl in ("composed", "fused")]
+    (out_c, _, loss_c, grads_c), (out_f, _, loss_f, grads_f) = results
+    assert np.isfinite(out_f).all() and np.isfinite(loss_f)
+    np.testing.assert_allclose(out_f, out_c, rtol=1e-9, atol=1e-11)
+    for name in grads_c:
+        assert np.isfinite(grads_f[name]).all(), name
+        np.testing.assert_allclose(grads_f[name], grads_c[name], rtol=1e-7, atol=1e-9, err_msg=name)
+
+
+# ---------------------------------------------------------------- the checks can fail
+def _planted(function, wrong: str, right: str):
+    """A copy of ``function`` (from ``bptt.py``) with one line changed, compiled in bptt's namespace."""
+    source = textwrap.dedent(inspect.getsource(function))
+    assert right in source, f"the line to plant a bug in is gone: {right}"
+    namespace = dict(vars(bptt))
+    exec(compile(source.replace(right, wrong), "planted_bug", "exec"), namespace)  # noqa: S102
+    return namespace[function.__name__]
+
+
+PLANTED_BUGS = {
+    # drop the forget gate's contribution to the cell gradient: dc_{t-1} = dc_t ⊙ f
+    "lstm: no forget-gate term in dc_{t-1}": (
+        "lstm_backward", "dc = d_c_new * f if k is None", "dc = 0 * d_c_new if k is None"),
+    "gru: no direct z ⊙ h_{t-1} path": ("gru_backward", "dh_direct = d_hp @ w_hh + d_h_new * z",
+                                         "dh_direct = d_hp @ w_hh"),
+    "rnn: tanh' as 1 - tanh": ("rnn_backward", "d_new * (1 - activated[t] ** 2)", "d_new * (1 - activated[t])"),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(PLANTED_BUGS))
+@settings(max_examples=max(3, settings.default.max_examples // 3))
+@given(case=cases(max_steps=6))
+def test_planted_bug_is_caught(bug, case):
+    name, right, wrong = PLANTED_BUGS[bug]
+    case.kind = {"lstm_backward": "lstm", "gru_backward": "gru", "rnn_backward": "rnn_tanh"}[name]
+    case.steps, case.lengths, case.with_initial_state = max(case.steps, 3), None, True
+    original = getattr(bptt, name)
+    setattr(bptt, name, _planted(original, wrong, right))
+    try:
+        with pytest.raises(AssertionError):
+            check_three_way(case)
+    finally:
+        setattr(bptt, name, original)
+
+
+def test_the_unplanted_copy_passes():
+    """The copying machinery itself changes nothing: an identical copy passes."""
+    original = bptt.lstm_backward
+    bptt.lstm_backward = _planted(original, "dc = d_c_new * f if k is None", "dc = d_c_new * f if k is None")
+    try:
+        check_three_way(Case("lstm", 2, 3, 5, 2, 1, False, True, None, True, 0))
+    finally:
+        bptt.lstm_backward = original
+
+
+# ---------------------------------------------------------------- road behaviour
+@pytest.mark.parametrize("kind", ["rnn_tanh", "lstm", "gru"])
+def test_truncated_bptt_is_the_same_on_both_roads(kind):
+    """Carrying h_n.detach() from one chunk into the next: same outputs and gradients per chunk."""
+    case = Case(kind, 2, 3, 12, 2, 1, False, False, None, True, 3)
+    x = np.random.default_rng(0).standard_normal((12, 2, 2))
+    per_road = {}
+    for impl in ("composed", "fused"):
+        layer = make_layer(case, impl)
+        state, outputs = None, []
+        for chunk in (x[:5], x[5:]):
+            out, final = layer(tr.tensor(chunk), state)
+            (out * out).sum().backward()
+            outputs.append(out.numpy())
+            state = tuple(s.detach() for s in final) if kind == "lstm" else final.detach()
+        per_road[impl] = (np.concatenate(outputs), {n: p.grad.numpy() for n, p in layer.named_parameters()})
+    np.testing.assert_allclose(per_road["fused"][0], per_road["composed"][0], rtol=1e-10)
+    for name, grad in per_road["composed"][1].items():
+        np.testing.assert_allclose(per_road["fused"][1][name], grad, rtol=1e-8, atol=1e-12, err_msg=name)
+
+
+def test_fused_road_refuses_create_graph_with_a_clear_error():
+    layer = nn.GRU(2, 3, dtype=tr.float64)
+    x = tr.randn(4, 1, 2, dtype=tr.float64, requires_grad=True)
+    out, _ = layer(x)
+    with pytest.raises(RuntimeError, match="impl='composed'"):
+        tr.grad(out.sum(), [x], create_graph=True)
+    composed = nn.GRU(2, 3, dtype=tr.float64, impl="composed")
+    (gx,) = tr.grad(composed(x)[0].sum(), [x], create_graph=True)  # the composed road supports it
+    assert gx.requires_grad
+
+
+def test_impl_is_validated():
+    with pytest.raises(ValueError, match="impl"):
+        nn.LSTM(2, 3, impl="cudnn")
