@@ -21,8 +21,9 @@ GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
 def _sigmoid(xp, a):
-    e = xp.exp(-xp.abs(a))  # never overflows (see ops/elementwise.py Sigmoid)
-    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+    """σ(a) = (1 + tanh(a/2)) / 2: one transcendental, no overflow. (The Sigmoid op keeps
+    relative accuracy far in the negative tail; a gate needs only absolute accuracy.)"""
+    return 0.5 * (1 + xp.tanh(0.5 * a))
 
 
 def _time_order(steps: int, reverse: bool):
@@ -121,9 +122,11 @@ def lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None
         a = projected[t] + h @ w_hh.T
         if b_hh is not None:
             a = a + b_hh
-        i, f = _sigmoid(xp, a[:, :hidden]), _sigmoid(xp, a[:, hidden : 2 * hidden])
-        g, o = xp.tanh(a[:, 2 * hidden : 3 * hidden]), _sigmoid(xp, a[:, 3 * hidden :])
-        gates[t] = xp.concatenate([i, f, g, o], axis=1)
+        gates[t][:, : 2 * hidden] = _sigmoid(xp, a[:, : 2 * hidden])  # i and f, side by side
+        gates[t][:, 2 * hidden : 3 * hidden] = xp.tanh(a[:, 2 * hidden : 3 * hidden])
+        gates[t][:, 3 * hidden :] = _sigmoid(xp, a[:, 3 * hidden :])
+        i, f = gates[t][:, :hidden], gates[t][:, hidden : 2 * hidden]
+        g, o = gates[t][:, 2 * hidden : 3 * hidden], gates[t][:, 3 * hidden :]
         c_new = f * c + i * g
         tanh_c[t] = xp.tanh(c_new)
         h_new = o * tanh_c[t]
@@ -155,13 +158,14 @@ def lstm_backward(xp, cache, d_outputs, d_h_n, d_c_n):
         di = d_c_new * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
         dg = d_c_new * i
         df = d_c_new * c_prev[t]
-        da = xp.concatenate(  # back through the gate nonlinearities: σ' = σ(1-σ), tanh' = 1 - tanh²
-            [di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1
-        )
+        da = d_projected[t]  # back through the gate nonlinearities: σ' = σ(1-σ), tanh' = 1 - tanh²
+        da[:, :hidden] = di * i * (1 - i)
+        da[:, hidden : 2 * hidden] = df * f * (1 - f)
+        da[:, 2 * hidden : 3 * hidden] = dg * (1 - g * g)
+        da[:, 3 * hidden :] = do * o * (1 - o)
         dw_hh += da.T @ h_prev[t]
         if db_hh is not None:
             db_hh += da.sum(axis=0)
-        d_projected[t] = da
         dh = da @ w_hh if k is None else da @ w_hh + (1 - k) * dh  # dh_{t-1}
         dc = d_c_new * f if k is None else d_c_new * f + (1 - k) * dc  # dc_{t-1}: the forget gate's path
     dx, dw_ih, db_ih = _input_gradients(xp, x, w_ih, d_projected, has_b_ih)
