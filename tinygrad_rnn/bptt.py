@@ -31,8 +31,13 @@ def _time_order(steps: int, reverse: bool):
 
 
 def _keep(mask, t):
-    """(N, 1) float mask of the sequences still running at step t (None: all of them)."""
+    """(N, 1) mask of the sequences still running at step t (None: all of them). Bool in the
+    forward, where ``where`` blends (so NaN in padding cannot leak in), float in the backward."""
     return None if mask is None else mask[t][:, None]
+
+
+def _float_mask(mask, dtype):
+    return None if mask is None else mask.astype(dtype)
 
 
 def _project_inputs(xp, x, w_ih, b_ih):
@@ -40,6 +45,13 @@ def _project_inputs(xp, x, w_ih, b_ih):
     steps, batch, _ = x.shape
     projected = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, -1)
     return projected if b_ih is None else projected + b_ih
+
+
+def _hidden_gradients(d_hidden_projection, h_prev, has_bias: bool):
+    """From d(h_{t-1} W_hhᵀ + b_hh) for all t: dW_hh = Σ_t dQ_tᵀ h_{t-1}, db_hh = Σ dQ, as one product."""
+    steps, batch, _ = h_prev.shape
+    flat = d_hidden_projection.reshape(steps * batch, -1)
+    return flat.T @ h_prev.reshape(steps * batch, -1), (flat.sum(axis=0) if has_bias else None)
 
 
 def _input_gradients(xp, x, w_ih, d_projected, has_bias: bool):
@@ -59,7 +71,6 @@ def rnn_forward(xp, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", reverse=
     Returns ``outputs`` (T, N, H), ``h_n`` (N, H) and the ``cache`` that ``rnn_backward`` needs.
     """
     steps = x.shape[0]
-    keep = None if mask is None else mask.astype(x.dtype)
     projected = _project_inputs(xp, x, w_ih, b_ih)
     outputs = xp.zeros((steps,) + h0.shape, dtype=x.dtype)
     previous = xp.zeros_like(outputs)  # h_{t-1} as seen by step t
@@ -71,32 +82,28 @@ def rnn_forward(xp, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", reverse=
         if b_hh is not None:
             a = a + b_hh
         activated[t] = xp.tanh(a) if nonlinearity == "tanh" else xp.maximum(a, 0)
-        k = _keep(keep, t)
-        h = activated[t] if k is None else k * activated[t] + (1 - k) * h
-        outputs[t] = activated[t] if k is None else k * activated[t]
-    cache = (x, w_ih, w_hh, b_ih is not None, b_hh is not None, nonlinearity, reverse, keep, previous, activated)
+        k = _keep(mask, t)
+        h = activated[t] if k is None else xp.where(k, activated[t], h)
+        outputs[t] = activated[t] if k is None else xp.where(k, activated[t], 0)
+    cache = (x, w_ih, w_hh, b_ih is not None, b_hh is not None, nonlinearity, reverse, mask, previous, activated)
     return outputs, h, cache
 
 
 def rnn_backward(xp, cache, d_outputs, d_h_n):
     """Gradients (dx, dh0, dW_ih, dW_hh, db_ih, db_hh) of the RNN, walking time backwards."""
-    x, w_ih, w_hh, has_b_ih, has_b_hh, nonlinearity, reverse, keep, previous, activated = cache
-    steps = x.shape[0]
+    x, w_ih, w_hh, has_b_ih, has_b_hh, nonlinearity, reverse, mask, previous, activated = cache
+    steps, keep = x.shape[0], _float_mask(mask, x.dtype)
     d_projected = xp.zeros_like(activated)
-    dw_hh = xp.zeros_like(w_hh)
-    db_hh = xp.zeros(w_hh.shape[0], dtype=x.dtype) if has_b_hh else None
     dh = d_h_n  # dL/dh_t, everything that flows into h_t from later steps and h_n
     for t in reversed(list(_time_order(steps, reverse))):
         k = _keep(keep, t)
         d_new = dh + d_outputs[t] if k is None else k * (dh + d_outputs[t])  # into φ(a_t)
         # φ'(a): 1 - tanh²(a) from the output itself; relu: 1 where the output is positive
         da = d_new * (1 - activated[t] ** 2) if nonlinearity == "tanh" else d_new * (activated[t] > 0)
-        dw_hh += da.T @ previous[t]  # a_t = ... + h_{t-1} W_hhᵀ  =>  dW_hh += daᵀ h_{t-1}
-        if db_hh is not None:
-            db_hh += da.sum(axis=0)
-        d_projected[t] = da  # a_t = x_t W_ihᵀ + b_ih + ...  =>  d(projection) = da
+        d_projected[t] = da  # a_t = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh: both projections get da
         dh = da @ w_hh if k is None else da @ w_hh + (1 - k) * dh  # dh_{t-1}: through W_hh, and carried
     dx, dw_ih, db_ih = _input_gradients(xp, x, w_ih, d_projected, has_b_ih)
+    dw_hh, db_hh = _hidden_gradients(d_projected, previous, has_b_hh)  # dW_hh = Σ_t daᵀ h_{t-1}
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -111,7 +118,6 @@ def lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None
     Returns ``outputs`` (T, N, H), ``h_n``, ``c_n`` and the ``cache``.
     """
     steps, hidden = x.shape[0], h0.shape[1]
-    keep = None if mask is None else mask.astype(x.dtype)
     projected = _project_inputs(xp, x, w_ih, b_ih)
     outputs = xp.zeros((steps,) + h0.shape, dtype=x.dtype)
     h_prev, c_prev, tanh_c = xp.zeros_like(outputs), xp.zeros_like(outputs), xp.zeros_like(outputs)
@@ -130,22 +136,20 @@ def lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None
         c_new = f * c + i * g
         tanh_c[t] = xp.tanh(c_new)
         h_new = o * tanh_c[t]
-        k = _keep(keep, t)
+        k = _keep(mask, t)
         if k is None:
             h, c, outputs[t] = h_new, c_new, h_new
         else:
-            h, c, outputs[t] = k * h_new + (1 - k) * h, k * c_new + (1 - k) * c, k * h_new
-    cache = (x, w_ih, w_hh, b_ih is not None, b_hh is not None, reverse, keep, h_prev, c_prev, gates, tanh_c)
+            h, c, outputs[t] = xp.where(k, h_new, h), xp.where(k, c_new, c), xp.where(k, h_new, 0)
+    cache = (x, w_ih, w_hh, b_ih is not None, b_hh is not None, reverse, mask, h_prev, c_prev, gates, tanh_c)
     return outputs, h, c, cache
 
 
 def lstm_backward(xp, cache, d_outputs, d_h_n, d_c_n):
     """Gradients (dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh) of the LSTM."""
-    x, w_ih, w_hh, has_b_ih, has_b_hh, reverse, keep, h_prev, c_prev, gates, tanh_c = cache
-    steps, hidden = x.shape[0], h_prev.shape[2]
+    x, w_ih, w_hh, has_b_ih, has_b_hh, reverse, mask, h_prev, c_prev, gates, tanh_c = cache
+    steps, hidden, keep = x.shape[0], h_prev.shape[2], _float_mask(mask, x.dtype)
     d_projected = xp.zeros_like(gates)
-    dw_hh = xp.zeros_like(w_hh)
-    db_hh = xp.zeros(w_hh.shape[0], dtype=x.dtype) if has_b_hh else None
     dh, dc = d_h_n, d_c_n  # dL/dh_t and dL/dc_t from everything later
     for t in reversed(list(_time_order(steps, reverse))):
         k = _keep(keep, t)
@@ -163,12 +167,10 @@ def lstm_backward(xp, cache, d_outputs, d_h_n, d_c_n):
         da[:, hidden : 2 * hidden] = df * f * (1 - f)
         da[:, 2 * hidden : 3 * hidden] = dg * (1 - g * g)
         da[:, 3 * hidden :] = do * o * (1 - o)
-        dw_hh += da.T @ h_prev[t]
-        if db_hh is not None:
-            db_hh += da.sum(axis=0)
         dh = da @ w_hh if k is None else da @ w_hh + (1 - k) * dh  # dh_{t-1}
         dc = d_c_new * f if k is None else d_c_new * f + (1 - k) * dc  # dc_{t-1}: the forget gate's path
     dx, dw_ih, db_ih = _input_gradients(xp, x, w_ih, d_projected, has_b_ih)
+    dw_hh, db_hh = _hidden_gradients(d_projected, h_prev, has_b_hh)  # the gates see h_{t-1} W_hhᵀ as is
     return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -176,17 +178,16 @@ def lstm_backward(xp, cache, d_outputs, d_h_n, d_c_n):
 def gru_forward(xp, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None):
     """PyTorch's GRU, gates in the order r, z, n:
 
-        [x_r, x_z, x_n] = x_t W_ihᵀ + b_ih,    [h_r, h_z, h_n] = h_{t-1} W_hhᵀ + b_hh
-        r = σ(x_r + h_r),  z = σ(x_z + h_z),  n = tanh(x_n + r ⊙ h_n)
+        [x_r, x_z, x_n] = x_t W_ihᵀ + b_ih,    [q_r, q_z, q_n] = h_{t-1} W_hhᵀ + b_hh
+        r = σ(x_r + q_r),  z = σ(x_z + q_z),  n = tanh(x_n + r ⊙ q_n)
         h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
 
     Returns ``outputs`` (T, N, H), ``h_n`` and the ``cache``.
     """
     steps, hidden = x.shape[0], h0.shape[1]
-    keep = None if mask is None else mask.astype(x.dtype)
     projected = _project_inputs(xp, x, w_ih, b_ih)
     outputs = xp.zeros((steps,) + h0.shape, dtype=x.dtype)
-    h_prev, h_n_part = xp.zeros_like(outputs), xp.zeros_like(outputs)
+    h_prev, q_n = xp.zeros_like(outputs), xp.zeros_like(outputs)
     gates = xp.zeros((steps, h0.shape[0], 3 * hidden), dtype=x.dtype)  # activated r, z, n
     h = h0
     for t in _time_order(steps, reverse):
@@ -197,26 +198,25 @@ def gru_forward(xp, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None):
         xr, xz, xn = projected[t][:, :hidden], projected[t][:, hidden : 2 * hidden], projected[t][:, 2 * hidden :]
         r = _sigmoid(xp, xr + hp[:, :hidden])
         z = _sigmoid(xp, xz + hp[:, hidden : 2 * hidden])
-        h_n_part[t] = hp[:, 2 * hidden :]
-        n = xp.tanh(xn + r * h_n_part[t])
+        q_n[t] = hp[:, 2 * hidden :]
+        n = xp.tanh(xn + r * q_n[t])
         gates[t] = xp.concatenate([r, z, n], axis=1)
         h_new = (1 - z) * n + z * h
-        k = _keep(keep, t)
+        k = _keep(mask, t)
         if k is None:
             h, outputs[t] = h_new, h_new
         else:
-            h, outputs[t] = k * h_new + (1 - k) * h, k * h_new
-    cache = (x, w_ih, w_hh, b_ih is not None, b_hh is not None, reverse, keep, h_prev, h_n_part, gates)
+            h, outputs[t] = xp.where(k, h_new, h), xp.where(k, h_new, 0)
+    cache = (x, w_ih, w_hh, b_ih is not None, b_hh is not None, reverse, mask, h_prev, q_n, gates)
     return outputs, h, cache
 
 
 def gru_backward(xp, cache, d_outputs, d_h_n):
     """Gradients (dx, dh0, dW_ih, dW_hh, db_ih, db_hh) of the GRU."""
-    x, w_ih, w_hh, has_b_ih, has_b_hh, reverse, keep, h_prev, h_n_part, gates = cache
-    steps, hidden = x.shape[0], h_prev.shape[2]
+    x, w_ih, w_hh, has_b_ih, has_b_hh, reverse, mask, h_prev, q_n, gates = cache
+    steps, hidden, keep = x.shape[0], h_prev.shape[2], _float_mask(mask, x.dtype)
     d_projected = xp.zeros_like(gates)
-    dw_hh = xp.zeros_like(w_hh)
-    db_hh = xp.zeros(w_hh.shape[0], dtype=x.dtype) if has_b_hh else None
+    d_hidden_projection = xp.zeros_like(gates)  # differs from d_projected: r multiplies the n block
     dh = d_h_n
     for t in reversed(list(_time_order(steps, reverse))):
         k = _keep(keep, t)
@@ -224,15 +224,15 @@ def gru_backward(xp, cache, d_outputs, d_h_n):
         d_h_new = dh + d_outputs[t] if k is None else k * (dh + d_outputs[t])
         dn = d_h_new * (1 - z)  # h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
         dz = d_h_new * (h_prev[t] - n)
-        d_an = dn * (1 - n * n)  # n = tanh(a_n), a_n = x_n + r ⊙ h_n
-        dr = d_an * h_n_part[t]
+        d_an = dn * (1 - n * n)  # n = tanh(a_n), a_n = x_n + r ⊙ q_n
+        dr = d_an * q_n[t]
         d_ar, d_az = dr * r * (1 - r), dz * z * (1 - z)
         d_projected[t] = xp.concatenate([d_ar, d_az, d_an], axis=1)  # x_r, x_z, x_n enter a_r, a_z, a_n as they are
-        d_hp = xp.concatenate([d_ar, d_az, d_an * r], axis=1)  # h_n enters a_n multiplied by r
-        dw_hh += d_hp.T @ h_prev[t]
-        if db_hh is not None:
-            db_hh += d_hp.sum(axis=0)
+        d_hp = d_hidden_projection[t]
+        d_hp[:, : 2 * hidden] = d_projected[t][:, : 2 * hidden]
+        d_hp[:, 2 * hidden :] = d_an * r  # q_n enters a_n multiplied by r
         dh_direct = d_hp @ w_hh + d_h_new * z  # through W_hh, and through z ⊙ h_{t-1}
         dh = dh_direct if k is None else dh_direct + (1 - k) * dh
     dx, dw_ih, db_ih = _input_gradients(xp, x, w_ih, d_projected, has_b_ih)
+    dw_hh, db_hh = _hidden_gradients(d_hidden_projection, h_prev, has_b_hh)
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
