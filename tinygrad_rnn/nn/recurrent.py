@@ -183,7 +183,16 @@ class GRUCell(_CellBase):
 
 # ---------------------------------------------------------------- layers
 class _RecurrentLayer(_RecurrentParameters):
-    """Multi-layer, optionally bidirectional recurrence over a whole sequence."""
+    """Multi-layer, optionally bidirectional recurrence over a whole sequence.
+
+    ``impl`` picks the road to the gradient. ``"fused"`` (the default) runs each layer and
+    direction as one graph node whose backward is the hand-derived BPTT of ``bptt.py``;
+    ``"composed"`` runs the cell's Tensor ops step by step and lets the engine do BPTT (read
+    it to learn; it also supports ``create_graph=True`` and hooks on every step's state).
+    The default is fused because it measured 2.5 to 7 times faster forward + backward
+    (benchmarks/rnn_training.py and tests/test_bptt.py hold the two to the same numbers):
+    e.g. an LSTM with T=32, N=16, H=64 took 3.0 ms fused and 15.6 ms composed on one CPU core.
+    """
 
     mode = "RNN_TANH"
 
