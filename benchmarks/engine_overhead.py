@@ -16,21 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
-
-
-def best_time(step, repeats: int) -> float:
-    """Best-of-``repeats`` wall time of ``step()`` in milliseconds, after two warm-up calls."""
-    step()
-    step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1000 * min(times)
+from timing import print_comparison  # benchmarks/timing.py, beside this script
 
 
 def workloads(lib, make, steps: int = 64, batch: int = 16, hidden: int = 64):
@@ -79,14 +67,7 @@ def main() -> None:
         theirs = None
         print("torch is not installed: printing our times only (pip install torch==2.13.0 to compare)")
 
-    print(f"{'workload':32s} {'ours ms':>10s} {'torch ms':>10s} {'ours/torch':>11s}")
-    for name, step in ours.items():
-        mine = best_time(step, args.repeats)
-        if theirs is None:
-            print(f"{name:32s} {mine:10.3f}")
-            continue
-        reference = best_time(theirs[name], args.repeats)
-        print(f"{name:32s} {mine:10.3f} {reference:10.3f} {mine / reference:10.2f}x")
+    print_comparison(ours, theirs, args.repeats, "workload (forward + backward)")
 
 
 if __name__ == "__main__":

@@ -11,20 +11,9 @@ and ours / torch.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-
-
-def best_time(step, repeats: int) -> float:
-    """Best-of-``repeats`` wall time of ``step()`` in milliseconds, after one warm-up call."""
-    step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1000 * min(times)
+from timing import print_comparison  # benchmarks/timing.py, beside this script
 
 
 def training_step(lib, nn, optim, kind: str, state: dict, x, y, classes: int, device: str):
@@ -86,14 +75,7 @@ def main() -> None:
         print("torch is not installed: printing our times only (pip install torch==2.13.0 to compare)")
 
     print(f"T={args.steps} N={args.batch} H={args.hidden} input={args.inputs} device={args.device}")
-    print(f"{'layer':8s} {'ours ms/step':>13s} {'torch ms/step':>14s} {'ours/torch':>11s}")
-    for kind in args.kinds:
-        mine = best_time(ours[kind], args.repeats)
-        if theirs is None:
-            print(f"{kind:8s} {mine:13.2f}")
-            continue
-        reference = best_time(theirs[kind], args.repeats)
-        print(f"{kind:8s} {mine:13.2f} {reference:14.2f} {mine / reference:10.2f}x")
+    print_comparison(ours, theirs, args.repeats, "layer (one training step)")
 
 
 if __name__ == "__main__":
