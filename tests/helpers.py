@@ -95,3 +95,23 @@ def check_gradients(fn, arrays_in, analytic_fn=None, upstream=None, finite_diffe
 def check_second_derivatives(fn, arrays_in) -> None:
     """Second derivatives (through ``create_graph=True``) agree with finite differences."""
     assert tr.gradgradcheck(fn, [tr.tensor(a, requires_grad=True) for a in arrays_in])
+
+
+# ---------------------------------------------------------------- examples
+def run_example(name: str, *args: str, check: bool = True):
+    """Run ``examples/<name>`` in a subprocess with this checkout's package first on the path
+    (not an installed copy that may be older), returning the CompletedProcess."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, str(root / "examples" / name), *args],
+        capture_output=True, text=True, timeout=600, cwd=root, env={**os.environ, "PYTHONPATH": path},
+    )
+    if check:
+        assert result.returncode == 0, f"{name} failed:\n{result.stderr[-3000:]}"
+    return result

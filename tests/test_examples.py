@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from tests import helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_example(name: str, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / name), *args],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return helpers.run_example(name, *args).stdout
 
 
 def test_hello_rnn_learns_ello():

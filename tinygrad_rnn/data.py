@@ -100,3 +100,28 @@ def batches(*tensors: Tensor, batch_size: int, shuffle: bool = True, generator=N
         index = tensor(order[start : start + batch_size], device=tensors[0].device)
         yield tuple(t[index] for t in tensors)
 
+
+def adding_problem(count: int, length: int, generator=None, device=None) -> tuple[Tensor, Tensor]:
+    """``count`` sequences of the adding problem (Hochreiter & Schmidhuber 1997), time first.
+
+    Each of the ``length`` steps has two features: a value drawn uniformly from [0, 1) and a
+    marker that is 1 at exactly two steps, one in the first half and one in the second half,
+    0 elsewhere. The target is the sum of the two marked values, so the network must carry
+    the first one across up to ``length`` steps. Returns inputs (length, count, 2) and targets
+    (count, 1), float32. Always predicting the mean, 1, scores MSE 1/6 ≈ 0.167 (the variance
+    of a sum of two uniform values). ``generator``: a NumPy ``Generator`` (the global CPU one,
+    seeded by ``tr.manual_seed``, if None).
+    """
+    import numpy as np
+
+    if length < 2:
+        raise ValueError(f"adding_problem: length must be at least 2 (one marker per half), got {length}")
+    generator = generator or backend.generator_for_seed(None)
+    values = generator.random((length, count), dtype=np.float32)
+    markers = np.zeros((length, count), dtype=np.float32)
+    columns = np.arange(count)
+    markers[generator.integers(0, length // 2, count), columns] = 1.0
+    markers[generator.integers(length // 2, length, count), columns] = 1.0
+    inputs = np.stack([values, markers], axis=-1)  # (length, count, 2)
+    targets = (values * markers).sum(0)[:, None]
+    return tensor(inputs, device=device), tensor(targets, device=device)
