@@ -7,22 +7,16 @@ import importlib.util
 import random
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import tinygrad_rnn as tr
+from tests import helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_char_lm(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "char_lm.py"), "--quick", "--no-progress", *args],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
+    return helpers.run_example("char_lm.py", "--quick", "--no-progress", *args, check=check)
 
 
 def numbers(output: str) -> dict:
