@@ -63,10 +63,11 @@ def loss_weights(rng, out_shape, state_shape, kind) -> list:
     return [rng.standard_normal(out_shape)] + [rng.standard_normal(state_shape) for _ in range(state_count(kind))]
 
 
-def run_ours(model, kind, x, states, weights, cell=False, **call):
-    """Forward, loss ``Σ out·W1 + Σ h_n·W2 (+ Σ c_n·W3)``, backward; returns values and gradients."""
-    xt = tr.tensor(x, requires_grad=True)
-    st_t = [tr.tensor(s, requires_grad=True) for s in states] if states is not None else None
+def run_model(lib, model, kind, x, states, weights, cell=False, **call):
+    """Forward, loss ``Σ out·W1 + Σ h_n·W2 (+ Σ c_n·W3)``, backward; returns values and
+    gradients. ``lib`` is tinygrad_rnn or torch: the same code drives both."""
+    xt = lib.tensor(x, requires_grad=True)
+    st_t = [lib.tensor(s, requires_grad=True) for s in states] if states is not None else None
     hx = None if st_t is None else (tuple(st_t) if kind == "lstm" else st_t[0])
     result = model(xt, hx, **call)
     if cell:
@@ -74,7 +75,7 @@ def run_ours(model, kind, x, states, weights, cell=False, **call):
     else:
         out, final = result
         outs = [out] + (list(final) if kind == "lstm" else [final])
-    loss = sum((o * tr.tensor(w)).sum() for o, w in zip(outs, weights))
+    loss = sum((o * lib.tensor(w)).sum() for o, w in zip(outs, weights))
     model.zero_grad()
     loss.backward()
     grads = {"input": xt.grad.numpy().copy()}
@@ -83,28 +84,15 @@ def run_ours(model, kind, x, states, weights, cell=False, **call):
     for name, p in model.named_parameters():
         assert p.grad is not None, f"parameter {name} got no gradient"
         grads[name] = p.grad.numpy().copy()
-    return [o.numpy().copy() for o in outs], grads
+    return [o.detach().numpy().copy() for o in outs], grads
+
+
+def run_ours(model, kind, x, states, weights, cell=False, **call):
+    return run_model(tr, model, kind, x, states, weights, cell, **call)
 
 
 def run_torch(torch, model, kind, x, states, weights, cell=False):
-    xt = torch.tensor(x, requires_grad=True)
-    st_t = [torch.tensor(s, requires_grad=True) for s in states] if states is not None else None
-    hx = None if st_t is None else (tuple(st_t) if kind == "lstm" else st_t[0])
-    result = model(xt, hx)
-    if cell:
-        outs = list(result) if kind == "lstm" else [result]
-    else:
-        out, final = result
-        outs = [out] + (list(final) if kind == "lstm" else [final])
-    loss = sum((o * torch.tensor(w)).sum() for o, w in zip(outs, weights))
-    model.zero_grad()
-    loss.backward()
-    grads = {"input": xt.grad.numpy().copy()}
-    for i, s in enumerate(st_t or []):
-        grads[f"state{i}"] = s.grad.numpy().copy()
-    for name, p in model.named_parameters():
-        grads[name] = p.grad.numpy().copy()
-    return [o.detach().numpy().copy() for o in outs], grads
+    return run_model(torch, model, kind, x, states, weights, cell)
 
 
 def assert_same_run(ours, theirs) -> None:
