@@ -132,6 +132,27 @@ def parse_arguments():
     return parser, args
 
 
+def resume(parser, path: str, model: CharLM, optimizer, vocab: tr.data.CharVocabulary, config: dict):
+    """Load a checkpoint's weights and optimizer state (its Adam moments) into ``model`` and
+    ``optimizer`` and return its step and learning curve, after checking that it was made
+    for the same alphabet and the same model; otherwise stop with a message saying what differs."""
+    if not Path(path).exists():
+        parser.error(f"--resume: there is no checkpoint at {path}")
+    saved = tr.load(path)
+    if saved["vocab"] != vocab.chars:  # index i must mean the same character as when it was trained
+        parser.error(f"--resume: {path} was trained on a text with another alphabet "
+                     f"({len(saved['vocab'])} characters, this text has {len(vocab)}); resume on the same text")
+    if saved["config"] != config:
+        given = " ".join(f"--{k} {v}" for k, v in saved["config"].items())
+        parser.error(f"--resume: {path} holds a different model; resume with {given}")
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optim"])
+    # The step says where in the text to go on; the recurrent state is not saved, so the
+    # streams go on from an empty memory, which costs a few characters of context once.
+    print(f"resumed from {path} at step {saved['step']}")
+    return saved["step"], saved["history"]
+
+
 def main() -> None:
     parser, args = parse_arguments()
     tr.manual_seed(args.seed)
@@ -170,19 +191,7 @@ def main() -> None:
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     step, history = 0, {"step": [], "train_bpc": [], "heldout_bpc": []}
     if args.resume:
-        if not Path(args.checkpoint).exists():
-            parser.error(f"--resume: there is no checkpoint at {args.checkpoint}")
-        saved = tr.load(args.checkpoint)
-        if saved["vocab"] != vocab.chars:
-            parser.error(f"--resume: {args.checkpoint} was trained on a text with another alphabet "
-                         f"({len(saved['vocab'])} characters, this text has {len(vocab)}); resume on the same text")
-        if saved["config"] != config:
-            given = " ".join(f"--{k} {v}" for k, v in saved["config"].items())
-            parser.error(f"--resume: {args.checkpoint} holds a different model; resume with {given}")
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optim"])
-        step, history = saved["step"], saved["history"]
-        print(f"resumed from {args.checkpoint} at step {step}")
+        step, history = resume(parser, args.checkpoint, model, optimizer, vocab, config)
 
     def save_checkpoint() -> None:
         tr.save({"model": model.state_dict(), "optim": optimizer.state_dict(), "step": step,
@@ -230,14 +239,15 @@ def main() -> None:
 def draw_curve(pyplot, history: dict, uniform: float, unigram: float):
     """Training and held-out bpc against the step, with the two baselines for scale."""
     figure, axes = pyplot.subplots(figsize=(7, 4))
-    axes.plot(history["step"], history["train_bpc"], label="training text")
+    axes.plot(history["step"], history["train_bpc"], label="training text (mean since the last point)")
     axes.plot(history["step"], history["heldout_bpc"], label="held-out text")
     axes.axhline(uniform, color="gray", linestyle=":", label=f"uniform guess ({uniform:.2f})")
     axes.axhline(unigram, color="gray", linestyle="--", label=f"character frequencies ({unigram:.2f})")
     axes.set_xlabel("training step")
     axes.set_ylabel("bits per character")
+    axes.set_ylim(0, uniform + 0.5)
     axes.set_title("Character-level language model")
-    axes.legend()
+    axes.legend(loc="lower left")
     return figure
 
 

@@ -177,7 +177,7 @@ def draw(history: dict, task: str, cell: str):
 
 def main() -> None:
     parser = example_arguments(__doc__.split("\n")[0], steps=2500, batch=64, hidden=128, embedding=32,
-                               lr=0.003, min_length=3, max_length=8, held_out=500, eval_every=250)
+                               lr=0.003, min_length=3, max_length=8, held_out=500, eval_every=100)
     parser.add_argument("--task", choices=("reverse", "sort"), default="reverse")
     parser.add_argument("--cell", choices=("gru", "lstm"), default="gru")
     args = parser.parse_args()

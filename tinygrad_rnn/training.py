@@ -73,8 +73,11 @@ def example_arguments(description: str, **defaults) -> argparse.ArgumentParser:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--plot", default=None, help="where to save the figure (PNG); none if not given")
     for name, value in defaults.items():
-        kind = type(value) if value is not None else str
-        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=value)
+        flag = f"--{name.replace('_', '-')}"
+        if isinstance(value, bool):  # type=bool would read "--flag False" as True: make it a switch
+            parser.add_argument(flag, action="store_false" if value else "store_true")
+            continue
+        parser.add_argument(flag, type=type(value) if value is not None else str, default=value)
     return parser
 
 
