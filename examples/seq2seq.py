@@ -198,6 +198,7 @@ def main() -> None:
 
     print(f"task: {args.task} strings of {args.min_length}-{args.max_length} digits, "
           f"{args.cell.upper()} encoder-decoder, hidden {args.hidden}, {args.steps} steps of {args.batch}")
+
     def check(step: int) -> dict:
         """Score the held-out strings, remember the result for the picture, print a line."""
         result = score(model, held_out, args.task, args.device)
@@ -211,7 +212,7 @@ def main() -> None:
               f"exact match {result['exact']:.3f}  ({watch.elapsed:.0f} s)")
         return result
 
-    result = check(0)  # the starting point: chance
+    result = check(0)  # before training, for the start of the curves
     for step in progress(range(1, args.steps + 1), total=args.steps, desc="training", enabled=not args.no_progress):
         source, lengths, decoder_input, target = to_batch(
             make_strings(args.batch, args.min_length, args.max_length, rng, excluded), args.task, args.device)

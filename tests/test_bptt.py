@@ -271,3 +271,18 @@ def test_fused_road_refuses_create_graph_with_a_clear_error():
 def test_impl_is_validated():
     with pytest.raises(ValueError, match="impl"):
         nn.LSTM(2, 3, impl="cudnn")
+
+
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_fused_backward_with_unused_and_dropped_final_state(kind):
+    """A decoder that ignores h_n (and c_n) and drops them before backward still gets gradients."""
+    case = Case(kind, 2, 3, 4, 2, 2, True, False, None, True, 0)
+    fused, composed = make_layer(case, "fused"), make_layer(case, "composed")
+    x = np.random.default_rng(0).standard_normal((4, 2, 2))
+    grads = []
+    for layer in (fused, composed):
+        out, _ = layer(tr.tensor(x))  # the final state is dropped at once
+        (out * out).sum().backward()
+        grads.append({n: p.grad.numpy() for n, p in layer.named_parameters()})
+    for name in grads[1]:
+        np.testing.assert_allclose(grads[0][name], grads[1][name], rtol=1e-8, atol=1e-12, err_msg=name)

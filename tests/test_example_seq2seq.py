@@ -39,3 +39,9 @@ def test_quick_reverse_learns_well_above_chance(tmp_path):
 def test_quick_sort_with_an_lstm():
     token, exact = accuracies(run_quick("--task", "sort", "--cell", "lstm"))
     assert token > 0.6, (token, exact)  # sorting is the easier task: a GRU reached 0.996 here
+
+
+def test_runs_on_the_strict_device():
+    # "strict" refuses host/device mixing as CuPy does, so this catches code that would break on a GPU.
+    token, _ = accuracies(run_quick("--device", "strict", "--steps", "20"))
+    assert 0.0 <= token <= 1.0
