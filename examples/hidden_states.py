@@ -47,9 +47,7 @@ def read_word(model: Speller, vocab: tr.data.CharVocabulary, word: str, device) 
 
 def main() -> None:
     parser = example_arguments(__doc__.split("\n")[0], steps=600, cell="rnn", hidden=16, lr=0.02, word="mississippi")
-    args = parser.parse_args()
-    if args.quick:
-        args.steps = 250
+    args = tr.training.apply_quick(parser, parser.parse_args(), steps=150)
     tr.manual_seed(args.seed)
     vocab = tr.data.CharVocabulary("".join(WORDS) + END)
     if set(args.word) - set(vocab.chars):
@@ -86,6 +84,7 @@ def main() -> None:
             for panel, (states, guesses), title in zip(panels, (before, after), ("before training", "after training")):
                 image = panel.imshow(states, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
                 panel.set_xticks(range(len(args.word)), list(args.word), fontsize=13)
+                panel.set_yticks(range(states.shape[0]))
                 panel.set_xlabel(f"character read (the word {args.word!r}, left to right)")
                 top = panel.secondary_xaxis("top")  # what the network predicts comes next, after each character
                 top.set_xticks(range(len(args.word)), list(guesses), fontsize=13, color="C2")

@@ -68,9 +68,7 @@ def accuracy_and_predictions(model: SequenceClassifier, data: tuple) -> tuple:
 def main() -> None:
     parser = example_arguments(__doc__.split("\n")[0], epochs=20, train=2000, test=500, hidden=32, batch=32,
                                lr=0.01, min_length=20, max_length=50, noise=0.1)
-    args = parser.parse_args()
-    if args.quick:
-        args.epochs, args.train, args.test = 6, 800, 300
+    args = tr.training.apply_quick(parser, parser.parse_args(), epochs=6, train=800, test=300)
     tr.manual_seed(args.seed)
     generator = np.random.default_rng(args.seed)
     lengths = (args.min_length, args.max_length)
@@ -104,17 +102,17 @@ def main() -> None:
 
         def draw(pyplot):
             figure, (waves, learning, matrix) = pyplot.subplots(1, 3, figsize=(16, 4.6))
-            for k, name in enumerate(CLASSES):  # the first test sequence of each class, offset vertically
+            for k in range(len(CLASSES)):  # the first test sequence of each class, offset vertically
                 i = int(np.flatnonzero(labels == k)[0])
                 n = int(test[1][i].item())
-                waves.plot(test[0][i, :n, 0].numpy() - 4 * k, color=f"C{k}", label=name)
-            waves.set_yticks([])
+                waves.plot(test[0][i, :n, 0].numpy() - 4 * k, color=f"C{k}")
+            waves.set_yticks([-4 * k for k in range(len(CLASSES))], CLASSES)  # each row named by its class
             waves.set_title("one test sequence of each class")
             waves.set_xlabel("step")
-            waves.legend(loc="upper right", fontsize="small")
             epochs, losses, accuracies = zip(*curve)
             learning.plot(epochs, losses, "o-", color="C0", label="training loss")
             learning.set_xlabel("epoch")
+            learning.set_xticks(range(1, len(epochs) + 1, max(1, len(epochs) // 10)))  # whole epochs only
             learning.set_ylabel("cross-entropy")
             right = learning.twinx()
             right.plot(epochs, accuracies, "s-", color="C1", label="test accuracy")

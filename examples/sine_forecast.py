@@ -14,6 +14,9 @@ predictions and has to continue the series alone.
 
     python examples/sine_forecast.py [--cell lstm] [--steps 800] [--plot forecast.png]
     python examples/sine_forecast.py --csv prices.csv --column close [--device cuda]
+
+``--column`` is a header name or a 0-based index (negative counts from the end; the
+default, -1, is the last column).
 """
 
 from __future__ import annotations
@@ -88,9 +91,7 @@ def free_run(model: Forecaster, context: tr.Tensor, horizon: int) -> tr.Tensor:
 def main() -> None:
     parser = example_arguments(__doc__.split("\n")[0], steps=800, cell="lstm", hidden=32, window=60, batch=32,
                                lr=0.01, length=3000, noise=0.1, csv=None, column="-1", horizon=120)
-    args = parser.parse_args()
-    if args.quick:
-        args.steps, args.hidden, args.window, args.horizon = 150, 16, 40, 60
+    args = tr.training.apply_quick(parser, parser.parse_args(), steps=150, hidden=16, window=40, horizon=60)
     tr.manual_seed(args.seed)
     generator = np.random.default_rng(args.seed)
 
