@@ -142,11 +142,7 @@ class Tensor:
     # ------------------------------------------------------------ conversion
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(
-                f"item(): only a tensor with one element can become a Python number, got shape {self.shape}"
-            )
-        return self.data.item()
+        return self._scalar("item")
 
     def numpy(self):
         """The values as a NumPy array on the host (shares memory on the CPU)."""
