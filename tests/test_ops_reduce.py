@@ -101,6 +101,9 @@ def reduce_call(name: str, axes, keepdim: bool, spelling: str, **kwargs):
         return lambda x: getattr(x, name)(dim=axes, keepdim=keepdim, **kwargs)
     if spelling == "axis":
         return lambda x: getattr(x, name)(axis=axes, keepdims=keepdim, **kwargs)
+    if name in ("var", "std"):  # PyTorch's positional form is (dim, unbiased, keepdim)
+        unbiased = kwargs.get("correction", 1) == 1
+        return lambda x: getattr(x, name)(axes, unbiased, keepdim)
     return lambda x: getattr(x, name)(axes, keepdim, **kwargs)
 
 
@@ -205,7 +208,7 @@ def test_second_derivatives_sum_mean_var(name, data):
     keepdim = data.draw(st.booleans(), label="keepdim")
     if name == "var":
         correction = data.draw(st.sampled_from([0, 1]), label="correction")
-        check_second_derivatives(lambda t: t.var(axes, keepdim, correction=correction), [x])
+        check_second_derivatives(lambda t: t.var(axes, keepdim=keepdim, correction=correction), [x])
     else:
         # sum and mean are linear: square them so the second derivative runs through their backward
         check_second_derivatives(lambda t: getattr(t, name)(axes, keepdim) ** 2, [x])

@@ -4,8 +4,12 @@ atomic writes, and files crafted to run code when unpickled."""
 from __future__ import annotations
 
 import importlib.util
+import io
+import json
 import os
 import pathlib
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
@@ -249,7 +253,7 @@ def _structured_npz(path, structure, **arrays):
 @pytest.mark.parametrize(
     "make, reason",
     [
-        (lambda p: np.savez(p, a0=np.arange(3)), "no __structure__ entry"),
+        (lambda p: np.savez(p, a0=np.arange(3)), "no __structure__.npy member"),
         (lambda p: np.save(p, np.arange(3)), "single .npy array"),
         (lambda p: _structured_npz(p, "{not json"), "not valid JSON"),
         (lambda p: _structured_npz(p, '{"format": "other", "root": 1}'), "does not describe"),
@@ -298,6 +302,203 @@ def test_pickled_object_array_is_rejected_without_running_its_code(tmp_path):
     with np.load(tmp_path / "evil.npz", allow_pickle=True) as archive:
         archive["a0"]
     assert marker.exists()
+
+
+# ------------------------------------------------------------------ damaged members, built by hand
+def _npy(array) -> bytes:
+    """The bytes ``np.save`` writes for ``array``: a valid ``.npy`` member."""
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _npy_raw(header: str, data: bytes = b"", version: bytes = b"\x01\x00") -> bytes:
+    """A ``.npy`` member with any header text (version 1.0 layout unless told) and any data."""
+    text = header.encode("latin-1")
+    return b"\x93NUMPY" + version + len(text).to_bytes(2 if version[0] == 1 else 4, "little") + text + data
+
+
+def _structure(root) -> bytes:
+    """The ``__structure__.npy`` member that ``save`` would write for the JSON ``root``."""
+    return _npy(np.asarray(json.dumps({"format": "tinygrad_rnn", "version": 1, "root": root})))
+
+
+def _zip(path, members: dict, compression=zipfile.ZIP_STORED) -> None:
+    """A zip holding ``members`` (name -> bytes) exactly as given."""
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+A0 = {"array": "a0"}
+F8_HEADER = "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }"
+
+
+@pytest.mark.parametrize(
+    "members, member, reason",
+    [
+        ({"__structure__.npy": _structure(A0), "a0.npy": b"plain bytes"}, "a0.npy", "has no .npy header"),
+        ({"__structure__.npy": json.dumps({"format": "tinygrad_rnn", "version": 1, "root": 1}).encode()},
+         "__structure__.npy", "has no .npy header"),
+        ({"__structure__.npy": _npy(np.asarray('{"format": "tinygrad_rnn", "version": 1, "root": {"dict": [['))},
+         "__structure__.npy", "is not valid JSON"),
+        ({"__structure__.npy": _npy(np.arange(3))}, "__structure__.npy", "is not a string"),
+        ({"__structure__.npy": _npy(np.asarray("[1, 2]"))}, "__structure__.npy", "does not describe"),
+        ({"__structure__.npy": _npy(np.asarray('{"format": "tinygrad_rnn", "version": 1, "root": 1, "x": 2}'))},
+         "__structure__.npy", "has keys"),
+        ({"__structure__.npy": _structure({"dict": [["k", 1], ["k", 2]]})}, "__structure__.npy", "key 'k' twice"),
+        ({"__structure__.npy": _structure({"list": [A0, A0]}), "a0.npy": _npy(np.arange(2))},
+         "__structure__.npy", "refers to array 'a0' more than once"),
+        ({"__structure__.npy": _structure({"array": "__structure__"})}, "__structure__.npy", "unexpected entry"),
+        ({"__structure__.npy": _structure({"array": "a1"})},
+         "__structure__.npy", "refers to array 'a1', which is missing"),
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy(np.arange(2)), "a1.npy": _npy(np.arange(2))},
+         "a1.npy", "is not referenced"),
+        ({"__structure__.npy": _structure({"scalar": "a0"}), "a0.npy": _npy(np.arange(3))}, "a0.npy", "has shape"),
+        ({"__structure__.npy": _structure(A0), "a0.txt": _npy(np.arange(3))}, "a0.txt", "is not a .npy array"),
+        # the data is shorter, then longer, than the header's shape times the dtype's size
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy_raw(F8_HEADER % "(10,)", bytes(40))},
+         "a0.npy", r"declares shape \(10,\) of float64, 80 bytes of data, but holds 40"),
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy_raw(F8_HEADER % "(2,)", bytes(24))},
+         "a0.npy", "16 bytes of data, but holds 24"),
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy(np.arange(4.0))[:-5]}, "a0.npy", "but holds 27"),
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy_raw(F8_HEADER % "(1,)", bytes(8), b"\x09\x09")},
+         "a0.npy", "format version 9.9"),
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy(np.arange(4.0))[:20]}, "a0.npy", "truncated .npy header"),
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy_raw("x" * 20_000, version=b"\x02\x00")},
+         "a0.npy", "header length of 20000"),
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy_raw("__import__('os').system('true')", bytes(8))},
+         "a0.npy", "not a dict"),
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy_raw("{'descr': 'no such', 'fortran_order': False, "
+                                                                 "'shape': (1,)}", bytes(8))}, "a0.npy", "not a dict"),
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy_raw(F8_HEADER % "(-1,)", bytes(8))},
+         "a0.npy", "bad shape"),
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy_raw(F8_HEADER % "(True,)", bytes(8))},
+         "a0.npy", "bad shape"),
+        ({"__structure__.npy": _structure(A0), "a0.npy": _npy_raw(F8_HEADER[:-3] % "(1,)" + ", 'x': 1}", bytes(8))},
+         "a0.npy", "bad shape"),
+        ({"__structure__.npy": _structure(A0),
+          "a0.npy": _npy_raw("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", b"\x80\x04N.")},
+         "a0.npy", "holds Python objects"),
+    ],
+)
+def test_each_damaged_member_raises_value_error_naming_file_and_member(tmp_path, members, member, reason):
+    path = tmp_path / "bad.npz"
+    _zip(path, members)
+    with pytest.raises(ValueError, match=reason) as info:
+        tr.load(path)
+    message = str(info.value)
+    assert CORRUPTED in message and str(path) in message and f"member '{member}'" in message, message
+
+
+def test_duplicate_member_names_are_refused(tmp_path):
+    path = tmp_path / "twice.npz"
+    with pytest.warns(UserWarning, match="Duplicate name"):  # zipfile writes it, and warns
+        _zip(path, {"__structure__.npy": _structure(A0), "a0.npy": _npy(np.arange(2))})
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr("a0.npy", _npy(np.arange(3)))
+    with pytest.raises(ValueError, match=f"{CORRUPTED}: member 'a0.npy' appears twice"):
+        tr.load(path)
+
+
+def test_structure_nested_too_deeply_raises_value_error(tmp_path):
+    path = tmp_path / "deep.npz"
+    deep = '{"format": "tinygrad_rnn", "version": 1, "root": ' + '{"list": [' * 100_000 + "1" + "]}" * 100_000 + "}"
+    _zip(path, {"__structure__.npy": _npy(np.asarray(deep))})
+    with pytest.raises(ValueError, match="member '__structure__.npy' (is not valid JSON|is nested too deeply)"):
+        tr.load(path)
+
+
+def _lie_about_sizes(data: bytes, member: str, compressed: int, uncompressed: int) -> bytes:
+    """The zip ``data`` with its central directory claiming other sizes for ``member``."""
+    data, at = bytearray(data), -1
+    while (at := data.find(b"PK\x01\x02", at + 1)) >= 0:
+        name_length = int.from_bytes(data[at + 28 : at + 30], "little")
+        if data[at + 46 : at + 46 + name_length] == member.encode():
+            data[at + 20 : at + 28] = compressed.to_bytes(4, "little") + uncompressed.to_bytes(4, "little")
+            return bytes(data)
+    raise AssertionError(member)
+
+
+def _zipped(root, a0: bytes, compression=zipfile.ZIP_STORED) -> bytes:
+    """The bytes of a zip holding the structure of ``root`` and the member ``a0.npy``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        archive.writestr("__structure__.npy", _structure(root))
+        archive.writestr("a0.npy", a0)
+    return buffer.getvalue()
+
+
+def _npy_claiming(shape) -> bytes:
+    """A float64 ``.npy`` member whose header claims ``shape`` but which holds 16 bytes of data."""
+    return _npy_raw(F8_HEADER % (shape,), bytes(16))
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        # the .npy header claims 8 TiB (the file holds 16 bytes): MemoryError before, now refused unread
+        (lambda p: _zip(p, {"__structure__.npy": _structure(A0), "a0.npy": _npy_claiming((2**40,))}),
+         r"declares shape \(1099511627776,\)"),
+        (lambda p: _zip(p, {"__structure__.npy": _structure(A0), "a0.npy": _npy_claiming((2**20, 2**20))}),
+         "8796093022208 bytes of data"),
+        # the zip directory claims 4 GB for a stored member, and for a deflated one
+        (lambda p: p.write_bytes(_lie_about_sizes(_zipped(A0, _npy(np.arange(2.0))), "a0.npy", 2**32 - 2, 2**32 - 2)),
+         "more than the whole file"),
+        (lambda p: p.write_bytes(_lie_about_sizes(_zipped(A0, _npy(np.arange(2.0)), zipfile.ZIP_DEFLATED), "a0.npy",
+                                                  60, 2**32 - 2)), "more than its 60 stored bytes"),
+    ],
+)
+def test_claimed_sizes_are_checked_before_anything_is_allocated(tmp_path, make, reason):
+    path = tmp_path / "liar.npz"
+    make(path)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=f"{CORRUPTED}: member 'a0.npy' .*{reason}"):
+            tr.load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**24, f"load allocated {peak} bytes for a {path.stat().st_size}-byte file"
+
+
+def test_unsupported_compression_names_the_member(tmp_path):
+    path = tmp_path / "bz.npz"
+    _zip(path, {"__structure__.npy": _structure(A0), "a0.npy": _npy(np.arange(3))}, zipfile.ZIP_BZIP2)
+    with pytest.raises(ValueError, match=f"{CORRUPTED}: member '__structure__.npy' uses zip compression method 12"):
+        tr.load(path)
+
+
+def test_deflated_members_as_np_savez_compressed_writes_them_load(tmp_path):
+    obj = {"w": np.arange(1000.0).reshape(10, 100), "n": 3}
+    tr.save(obj, tmp_path / "plain.npz")
+    with zipfile.ZipFile(tmp_path / "plain.npz") as plain:
+        members = {name: plain.read(name) for name in plain.namelist()}
+    _zip(tmp_path / "deflated.npz", members, zipfile.ZIP_DEFLATED)
+    assert (tmp_path / "deflated.npz").stat().st_size < (tmp_path / "plain.npz").stat().st_size
+    assert_same(tr.load(tmp_path / "deflated.npz"), obj)
+
+
+@pytest.mark.filterwarnings("ignore:Stored array in format 3.0")
+def test_layouts_np_save_writes_round_trip_and_load_writable_arrays(tmp_path):
+    structured = np.zeros(2, dtype=[("✓", "<i4"), ("b", ">f8")])  # a non-latin-1 field name: .npy version 3.0
+    structured["b"] = [1.5, -2.0]
+    obj = {
+        "fortran": np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        "big_endian": np.arange(5, dtype=">i4"),
+        "structured": structured,
+        "zero_d": np.array(7, dtype=np.int16),
+        "empty": np.zeros((0, 4, 0), dtype=np.float32),
+        "strings": np.array(["ab", "c"]),
+    }
+    tr.save(obj, tmp_path / "c.npz")
+    with zipfile.ZipFile(tmp_path / "c.npz") as archive:  # the layouts are really written as claimed
+        assert any(archive.read(name)[6] == 3 for name in archive.namelist())
+    loaded = tr.load(tmp_path / "c.npz")
+    assert_same(loaded, obj)
+    assert loaded["fortran"].flags.f_contiguous and loaded["big_endian"].dtype == np.dtype(">i4")
+    loaded["fortran"][0, 0] = -1.0  # writable, as np.load's arrays are
+    assert loaded["fortran"][0, 0] == -1.0
 
 
 # ------------------------------------------------------------------ errors on save

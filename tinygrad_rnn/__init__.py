@@ -43,6 +43,7 @@ from .creation import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .random import get_rng_state, set_rng_state
 from .serialization import load, save
 from .tensor import Tensor, cat, one_hot, stack, where
 

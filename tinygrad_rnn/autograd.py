@@ -28,7 +28,9 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
+import os
 import threading
+import traceback
 import weakref
 
 from . import backend
@@ -102,6 +104,59 @@ class set_grad_enabled(_GradModeGuard):
         return self
 
 
+# ---------------------------------------------------------------- anomaly detection
+class _AnomalyMode:
+    """Process-wide switch (as in PyTorch): nodes remember the user's line that made them,
+    and backward stops at the first node whose gradient holds NaN or inf."""
+
+    enabled = False
+
+
+anomaly_mode = _AnomalyMode()
+
+
+def set_detect_anomaly(mode: bool) -> None:
+    """``tr.autograd.set_detect_anomaly(True)``: from now on, the first backward node whose
+    gradient contains NaN or inf raises an error naming the op, its shapes and the line of
+    your code that made it. Costs nothing when off; slows every op a little when on."""
+    anomaly_mode.enabled = bool(mode)
+
+
+class detect_anomaly:
+    """``with tr.autograd.detect_anomaly():`` anomaly detection inside the block only."""
+
+    def __enter__(self):
+        self.previous = anomaly_mode.enabled
+        anomaly_mode.enabled = True
+        return self
+
+    def __exit__(self, *exc_info):
+        anomaly_mode.enabled = self.previous
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_frame() -> str:
+    """'file:line in function: code' of the innermost caller outside this package."""
+    for frame in reversed(traceback.extract_stack()):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR + os.sep):
+            return f"{frame.filename}:{frame.lineno} in {frame.name}: {(frame.line or '').strip()}"
+    return "(inside tinygrad_rnn)"
+
+
+def _check_finite(node, input_grads) -> None:
+    for position, grad in enumerate(input_grads):
+        if grad is not None and not bool(grad.xp.isfinite(grad.data).all()):
+            shapes = ", ".join(str(t.shape) for t in node.inputs)
+            bad = "NaN" if bool(grad.xp.isnan(grad.data).any()) else "inf"
+            made_at = node.__dict__.get("created_at", "(not recorded: the op ran before detection was switched on)")
+            raise RuntimeError(
+                f"anomaly detected: {node.name} returned {bad} in the gradient of its input {position} "
+                f"(input shapes {shapes}). Its forward op was made at {made_at}"
+            )
+
+
 # ---------------------------------------------------------------- the node
 class Function:
     """One node of the graph: an op's ``forward`` (arrays in, array out) and its
@@ -123,6 +178,12 @@ class Function:
     """
 
     returns_view = False  # True for ops whose output shares memory with their first input
+    view_index = None  # for a view made by basic indexing: the index (an in-place write may go through it)
+    # What backward reads the *values* of (PyTorch's "saved tensors"). Only those are checked
+    # against in-place changes: ``h = x @ w; h += b`` is fine (matmul never reads its output),
+    # ``y = x.tanh(); y += 1`` is refused at backward (tanh's derivative reads y). Safe default: both.
+    saves_inputs = True
+    saves_output = True
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -137,24 +198,36 @@ class Function:
         several = isinstance(result, tuple)
         wrap = _tensor_module.Tensor._wrap
         outputs = tuple(wrap(r) for r in result) if several else (wrap(result),)
-        if cls.returns_view:  # a view shares its base's version counter: writing to one changes both
-            for out in outputs:
-                out._version = inputs[0]._version
+        if node.returns_view:  # a view shares its base's memory and version counter
+            _mark_views(inputs[0], outputs, node.view_index)
+        if not _grad_mode.enabled:
+            return outputs if several else outputs[0]
+        for t in inputs:
+            if t._base is not None and t._base.grad_fn is not t._base_grad_fn:
+                _refuse_stale_view(cls, t)
         # Integer and bool results (casts, comparisons) are flat almost everywhere: no graph.
-        if (_grad_mode.enabled and outputs and outputs[0].data.dtype.kind == "f"
-                and any(t.requires_grad for t in inputs)):
+        if outputs[0].data.dtype.kind == "f" and any(t.requires_grad for t in inputs):
             node.inputs = inputs
+            # Where each input's gradient goes, fixed now: an in-place write may later give the
+            # input tensor a new grad_fn, but this node consumed the value from before the write.
+            node.input_edges = edges = tuple((t.grad_fn, t._output_nr) for t in inputs)
             node.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            node.generation = 1 + max(t.grad_fn.generation if t.grad_fn else 0 for t in inputs)
+            node.generation = 1 + max(fn.generation if fn else 0 for fn, _ in edges)
             node.input_versions = tuple(t._version[0] for t in inputs)
             # Weak, so output -> grad_fn -> output is no cycle: the graph dies with its output.
             node.output_refs = tuple(weakref.ref(out) for out in outputs)
             node.output_versions = tuple(out._version[0] for out in outputs)
+            if anomaly_mode.enabled:
+                node.created_at = _user_frame()
             for position, out in enumerate(outputs):
                 out.requires_grad = True
                 out.grad_fn = node
                 out._output_nr = position
         return outputs if several else outputs[0]
+
+    def read_inputs(self):
+        """Positions of the inputs whose values backward reads (checked for in-place changes)."""
+        return range(len(self.inputs)) if self.saves_inputs else ()
 
     @property
     def output(self):
@@ -173,13 +246,82 @@ class Function:
 
     def release(self) -> None:
         """Drop everything backward needed (inputs and saved arrays): the graph is freed."""
-        generation, output_refs, versions = self.generation, self.output_refs, self.output_versions
+        kept = {k: self.__dict__[k] for k in ("generation", "output_refs", "output_versions", "input_edges")}
         self.__dict__.clear()  # the graph's shape stays, its saved values go
-        self.generation, self.output_refs, self.output_versions = generation, output_refs, versions
+        self.__dict__.update(kept)
         self.inputs = None
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+
+# ---------------------------------------------------------------- views and in-place writes
+def _mark_views(source, outputs, index) -> None:
+    """Outputs of a view op share ``source``'s memory and version counter. Each remembers its
+    root base and the base's ``grad_fn`` at this moment: if an in-place write later gives the
+    base a new history, the view's own history is stale, and using it raises (see below).
+    A view made by basic indexing of the base itself also keeps the ``index``: a write into
+    the view is then a write into ``base[index]`` (``Tensor._write_through_view``)."""
+    base = source if source._base is None else source._base
+    for out in outputs:
+        out._version = source._version
+        out._base = base
+        out._base_grad_fn = base.grad_fn
+        out._view_index = index if source._base is None else None
+
+
+def _refuse_stale_view(op, view) -> None:
+    raise RuntimeError(
+        f"{op.__name__}: an input (shape {view.shape}) is a view of a tensor (shape {view._base.shape}) that was "
+        "written in place after the view was taken; the view's values changed but its gradient history did "
+        "not, so its gradient would be wrong. Take the view again after the write (e.g. index the base anew)."
+    )
+
+
+def split_history(tensor, copy_values: bool):
+    """Before an in-place write to ``tensor``: a new tensor object that takes over its past.
+
+    The returned ``old`` stands for the values before the write: it gets the tensor's
+    ``grad_fn`` (the node that made those values now names ``old`` as its output), its hooks
+    (they see the gradient of the value they were registered on, as in PyTorch) and, unless
+    ``copy_values``, its memory and version counter, so a node that saved the old values and
+    reads them in backward sees the write and refuses. With ``copy_values`` (the write's own
+    backward reads the old values, as ``mul_`` does) ``old`` keeps a copy instead.
+    """
+    old = _tensor_module.Tensor._wrap(tensor.data.copy() if copy_values else tensor.data)
+    if copy_values:
+        old._version = [tensor._version[0]]
+    else:
+        old._version = tensor._version
+    old.requires_grad, old.grad_fn, old._output_nr = tensor.requires_grad, tensor.grad_fn, tensor._output_nr
+    old._hooks, tensor._hooks = tensor._hooks, {}
+    if tensor.grad_fn is not None:
+        _retarget_output(tensor.grad_fn, tensor._output_nr, old)
+    return old
+
+
+def join_history(tensor, old) -> None:
+    """Undo ``split_history`` when the write failed before anything was written."""
+    tensor._hooks = old._hooks
+    if old.grad_fn is not None:
+        _retarget_output(old.grad_fn, old._output_nr, tensor)
+
+
+def adopt_history(tensor, result) -> None:
+    """After an in-place write: ``tensor`` holds ``result``'s values, so it becomes the output
+    of the node that made ``result`` (the write's node). Its identity and memory stay."""
+    node = result.grad_fn
+    tensor.grad_fn, tensor._output_nr = node, result._output_nr
+    if node is not None:
+        tensor.requires_grad = True
+        _retarget_output(node, result._output_nr, tensor)
+
+
+def _retarget_output(node, slot: int, tensor) -> None:
+    refs, versions = list(node.output_refs), list(node.output_versions)
+    refs[slot], versions[slot] = weakref.ref(tensor), tensor._version[0]
+    node.output_refs, node.output_versions = tuple(refs), tuple(versions)
 
 
 # ---------------------------------------------------------------- the engine
@@ -190,8 +332,9 @@ def _check_node_usable(node: Function) -> None:
             "its saved values were freed by the first backward. "
             "Pass retain_graph=True to the first backward() if you need to call it twice."
         )
-    saved = [(f"input {i}", t, v) for i, (t, v) in enumerate(zip(node.inputs, node.input_versions))]
-    saved += [(f"output {i}", ref(), v) for i, (ref, v) in enumerate(zip(node.output_refs, node.output_versions))]
+    saved = [(f"input {i}", node.inputs[i], node.input_versions[i]) for i in node.read_inputs()]
+    if node.saves_output:
+        saved += [(f"output {i}", ref(), v) for i, (ref, v) in enumerate(zip(node.output_refs, node.output_versions))]
     for what, tensor, version in saved:
         if tensor is not None and tensor._version[0] != version:
             raise RuntimeError(
@@ -255,23 +398,24 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool, 
     heap: list = []
     tie = itertools.count()  # heap tie-breaker: nodes themselves are not comparable
 
-    def send(tensor, grad):
-        if tensor.grad_fn is None:
-            target = leaf_grads if wanted is None else (captured if id(tensor) in wanted else None)
-            if target is not None:
-                _accumulate(target, id(tensor), tensor, grad)
-            return
-        node = tensor.grad_fn
+    def send_to_leaf(tensor, grad):
+        target = leaf_grads if wanted is None else (captured if id(tensor) in wanted else None)
+        if target is not None:
+            _accumulate(target, id(tensor), tensor, grad)
+
+    def send_to_node(node, slot, grad):
         grads = pending.get(node)
         if grads is None:
             grads = pending[node] = [None] * len(node.output_refs)
             heapq.heappush(heap, (-node.generation, next(tie), node))
-        slot = tensor._output_nr
         grads[slot] = grad if grads[slot] is None else grads[slot] + grad
 
     with _GradModeGuard(create_graph):
         for output, grad in zip(outputs, grad_outputs):
-            send(output, grad)
+            if output.grad_fn is None:
+                send_to_leaf(output, grad)
+            else:
+                send_to_node(output.grad_fn, output._output_nr, grad)
         processed = []
         while heap:
             _, _, node = heapq.heappop(heap)
@@ -289,9 +433,17 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool, 
             input_grads = node.backward(*grads)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
-            for tensor, needed, input_grad in zip(node.inputs, node.needs_input_grad, input_grads):
+            if anomaly_mode.enabled:
+                _check_finite(node, input_grads)
+            for tensor, (fn, slot), needed, input_grad in zip(
+                node.inputs, node.input_edges, node.needs_input_grad, input_grads
+            ):
                 if needed and input_grad is not None:
-                    send(tensor, _fit_gradient(input_grad, tensor, node))
+                    input_grad = _fit_gradient(input_grad, tensor, node)
+                    if fn is None:
+                        send_to_leaf(tensor, input_grad)
+                    else:
+                        send_to_node(fn, slot, input_grad)
             processed.append(node)
 
         for key, (tensor, grad) in captured.items():

@@ -5,7 +5,7 @@ for the *array module* of a device (``xp``) and writes array code against it, so
 same op runs on NumPy (device ``"cpu"``) or CuPy (devices ``"cuda"``, ``"cuda:N"``).
 
 It also holds the dtype policy (what dtype a Python number gets) and the global
-random generators behind ``tr.manual_seed``.
+random generators behind ``tr.manual_seed`` and ``tr.get_rng_state``.
 """
 
 from __future__ import annotations
@@ -50,6 +50,13 @@ def is_floating(dtype) -> bool:
     return np.dtype(dtype).kind == "f"
 
 
+def can_cast_in_place(result_dtype, target_dtype) -> bool:
+    """Whether an in-place op may store a result of ``result_dtype`` into a ``target_dtype`` tensor:
+    within a kind or towards a higher kind (float64 into float32, int into float), never float
+    into int or int into bool, as in PyTorch."""
+    return bool(np.can_cast(result_dtype, target_dtype, casting="same_kind"))
+
+
 def python_scalar_dtype(value) -> np.dtype:
     """The dtype a Python number or nested list of them becomes: bool, int64 or float32."""
     if isinstance(value, bool | np.bool_):
@@ -74,6 +81,60 @@ def scalar_operand_dtype(value, tensor_dtype: np.dtype) -> np.dtype:
     if isinstance(value, float):
         return tensor_dtype if kind in "fc" else DEFAULT_FLOAT
     raise TypeError(f"expected a Tensor or a Python number, got {type(value).__name__}")
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # PyTorch's kinds: bool < integer < floating < complex
+_UNSIGNED_WIDE = (np.dtype("uint16"), np.dtype("uint32"), np.dtype("uint64"))
+
+
+def _category(dtype: np.dtype) -> int:
+    return _CATEGORY[dtype.kind]
+
+
+def promote_types(a, b) -> np.dtype:
+    """PyTorch's ``torch.promote_types``: the smallest dtype both ``a`` and ``b`` fit in.
+
+    Within a category (two ints, two floats) and for bool with anything, that is NumPy's
+    answer. Across integer and floating it is not: PyTorch keeps the float (int32 with
+    float32 is float32, int64 with float16 is float16) where NumPy widens to float64.
+    """
+    a, b = np.dtype(a), np.dtype(b)
+    if a == b:
+        return a
+    if {_category(a), _category(b)} == {1, 2}:  # an integer meets a float: the float wins as it is
+        return a if a.kind == "f" else b
+    if _category(a) == _category(b) == 1 and (a in _UNSIGNED_WIDE or b in _UNSIGNED_WIDE):
+        # NumPy would answer (uint64 with int64 is float64); PyTorch refuses, so do we
+        raise TypeError(f"promote_types: PyTorch does not promote {a} with {b}; cast one of them first")
+    return np.result_type(a, b)
+
+
+def result_type(*dtypes) -> np.dtype:
+    """``promote_types`` folded over operands of equal standing (the inputs of ``tr.cat``)."""
+    result = np.dtype(dtypes[0])
+    for dtype in dtypes[1:]:
+        result = promote_types(result, dtype)
+    return result
+
+
+def operands_result_type(*operands) -> np.dtype:
+    """The dtype PyTorch computes an op on ``operands`` in (``torch.result_type``); each operand is
+    anything with ``.dtype`` and ``.ndim`` (a tensor or an array).
+
+    Dimensioned operands decide. A 0-d operand counts only when it is of a higher category
+    (bool < integer < floating) than all of them: float32 with a 0-d float64 stays float32,
+    int32 with a 0-d float64 is float64, bool with a 0-d uint8 is uint8. A Python scalar reaches
+    here as a 0-d operand already typed by ``scalar_operand_dtype``, which gives the same answer
+    as PyTorch's rule for wrapped numbers.
+    """
+    dimensioned = [o.dtype for o in operands if o.ndim > 0]
+    zero_dim = [o.dtype for o in operands if o.ndim == 0]
+    if not dimensioned or not zero_dim:
+        return result_type(*(dimensioned or zero_dim))
+    dim_result, zero_result = result_type(*dimensioned), result_type(*zero_dim)
+    if _category(zero_result) <= _category(dim_result):
+        return dim_result
+    return promote_types(dim_result, zero_result)
 
 
 # ---------------------------------------------------------------- devices
@@ -240,6 +301,50 @@ def generator(device: str):
     return _generators[device]
 
 
+# The CPU generator's state as bytes, for ``tr.get_rng_state``: a tag naming the bit generator and
+# this layout's version (so bytes from anything else are refused, not misread), PCG64's 128-bit state
+# and increment, then the spare half of a 64-bit draw that 32-bit draws (float32 rand/randn) keep
+# for their next call. Without those last 5 bytes a restored run would differ after an odd count.
+_RNG_STATE_TAG = b"PCG64v1\x00"
+RNG_STATE_SIZE = len(_RNG_STATE_TAG) + 16 + 16 + 1 + 4
+
+
+def get_cpu_rng_state() -> np.ndarray:
+    """The state of the CPU generator (NumPy's PCG64) as a 1-D uint8 array of ``RNG_STATE_SIZE`` bytes."""
+    state = generator("cpu").bit_generator.state
+    packed = (
+        _RNG_STATE_TAG
+        + state["state"]["state"].to_bytes(16, "little")
+        + state["state"]["inc"].to_bytes(16, "little")
+        + bytes([state["has_uint32"]])
+        + state["uinteger"].to_bytes(4, "little")
+    )
+    return np.frombuffer(packed, dtype=np.uint8).copy()
+
+
+def set_cpu_rng_state(state: np.ndarray) -> None:
+    """Put the CPU generator back in the state ``get_cpu_rng_state`` returned (a 1-D uint8 array).
+
+    Raises ``ValueError`` saying what is wrong when ``state`` is not such bytes. The generator
+    object is kept and only its state changes, so code holding it sees the restored state too.
+    """
+    packed = state.tobytes()
+    if len(packed) != RNG_STATE_SIZE:
+        raise ValueError(f"has {len(packed)} bytes, expected {RNG_STATE_SIZE}")
+    tag, rest = packed[: len(_RNG_STATE_TAG)], packed[len(_RNG_STATE_TAG) :]
+    if tag != _RNG_STATE_TAG:
+        raise ValueError(f"starts with {tag!r}, expected {_RNG_STATE_TAG!r} (the tag tr.get_rng_state writes)")
+    increment, has_uint32 = int.from_bytes(rest[16:32], "little"), rest[32]
+    if increment % 2 == 0 or has_uint32 > 1:  # PCG64 always has an odd increment; the flag is 0 or 1
+        raise ValueError("is damaged: its PCG64 increment is even or its has_uint32 flag is not 0 or 1")
+    generator("cpu").bit_generator.state = {
+        "bit_generator": "PCG64",
+        "state": {"state": int.from_bytes(rest[:16], "little"), "inc": increment},
+        "has_uint32": has_uint32,
+        "uinteger": int.from_bytes(rest[33:37], "little"),
+    }
+
+
 def generator_for_seed(seed: int | None):
     """A host (NumPy) generator for data sampling: seeded with ``seed``, or the global CPU
     generator (seeded by ``manual_seed``) when ``seed`` is None."""
@@ -290,11 +395,6 @@ def is_numpy_scalar(value) -> bool:
 def host_array(data) -> np.ndarray:
     """Python numbers or nested lists as a NumPy array (dtype decided by the caller)."""
     return np.asarray(data)
-
-
-def result_type(*dtypes) -> np.dtype:
-    """The dtype NumPy's promotion gives operands of ``dtypes``."""
-    return np.result_type(*dtypes)
 
 
 def format_array(array, prefix: str) -> str:

@@ -7,8 +7,13 @@ Python floats become float32, Python ints int64; NumPy arrays keep their dtype.
 
 from __future__ import annotations
 
+import numbers
+import operator
+
+import numpy as np
+
 from . import backend
-from .tensor import Tensor, _shape_arg
+from .tensor import Tensor
 
 
 def _array_from(data, dtype=None, device=None):
@@ -65,32 +70,85 @@ def from_dlpack(obj) -> Tensor:
     return Tensor._wrap(backend.from_dlpack(obj))
 
 
-def _filled(fill, shape, dtype, device, requires_grad) -> Tensor:
+def _size(name: str, dims: tuple, size=None) -> tuple:
+    """The shape of a new tensor from ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(size=(2, 3))``,
+    as non-negative ints. Floats and bools are refused, as in PyTorch: ``int(2.5)`` would quietly
+    make 2 and ``True`` would make 1."""
+    if size is not None:
+        if dims:
+            raise TypeError(f"{name}: got a size both positionally {dims} and as size={size!r}; pass one")
+        dims = (size,)
+    if len(dims) == 1 and isinstance(dims[0], tuple | list):
+        dims = dims[0]
+    try:
+        if any(isinstance(n, bool) for n in dims):
+            raise TypeError
+        shape = tuple(operator.index(n) for n in dims)
+    except TypeError:
+        raise TypeError(f"{name}: size must be integers, got {dims!r}") from None
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{name}: size must be non-negative, got {shape}")
+    return shape
+
+
+def _count(name: str, argument: str, value) -> int:
+    """``value`` as a non-negative int (a number of steps, of rows), refusing floats and bools."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        count = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name}: {argument} must be an integer, got {value!r}") from None
+    if count < 0:
+        raise ValueError(f"{name}: {argument} must be non-negative, got {count}")
+    return count
+
+
+def _number(name: str, argument: str, value):
+    """A one-element tensor as the Python number it holds (PyTorch takes 0-d tensors as numbers);
+    anything else is returned as it is."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise TypeError(f"{name}: {argument} must be a number or a 0-d tensor, got a tensor of shape {value.shape}")
+        return value.item()
+    return value
+
+
+def _filled(fill, shape: tuple, dtype, device, requires_grad) -> Tensor:
     device = backend.normalize_device(device)
     xp = backend.array_module(device)
     dtype = backend.as_dtype(dtype) if dtype is not None else backend.DEFAULT_FLOAT
     with backend.use_device(device):
-        return _make(xp.full(_shape_arg(shape), fill, dtype=dtype), requires_grad)
+        return _make(xp.full(shape, fill, dtype=dtype), requires_grad)
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros: ``tr.zeros(2, 3)`` or ``tr.zeros((2, 3))``."""
-    return _filled(0, shape, dtype, device, requires_grad)
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``tr.zeros(2, 3)``, ``tr.zeros((2, 3))`` or ``tr.zeros(size=(2, 3))``."""
+    return _filled(0, _size("zeros", shape, size), dtype, device, requires_grad)
 
 
-def ones(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones."""
-    return _filled(1, shape, dtype, device, requires_grad)
+def ones(*shape, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones (the size given as for ``zeros``)."""
+    return _filled(1, _size("ones", shape, size), dtype, device, requires_grad)
 
 
-def full(shape, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``shape`` filled with ``fill_value`` (its dtype follows the value if not given)."""
-    if dtype is None:
-        dtype = backend.python_scalar_dtype(fill_value)
-    return _filled(fill_value, (shape,) if isinstance(shape, int) else tuple(shape), dtype, device, requires_grad)
+def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` (a tuple, or an int for 1-D) filled with ``fill_value``. Without ``dtype``
+    the value decides, as in PyTorch: a bool makes bool, an integer (Python, NumPy or a 0-d integer
+    tensor) int64, any other real number float32."""
+    fill_value = _number("full", "fill_value", fill_value)
+    if isinstance(fill_value, bool):
+        natural = backend.bool_
+    elif isinstance(fill_value, numbers.Integral):  # np.int32(1) too (NumPy's bool is no Integral)
+        natural = backend.DEFAULT_INT
+    elif isinstance(fill_value, numbers.Real) or backend.is_numpy_scalar(fill_value) and fill_value.dtype.kind == "b":
+        natural = backend.DEFAULT_FLOAT  # PyTorch makes np.bool_(True) 1.0, too
+    else:  # None (NumPy would make NaN), strings, complex numbers: nothing a tensor of ours holds
+        raise TypeError(f"full: fill_value must be a real number, got {type(fill_value).__name__}")
+    return _filled(fill_value, _size("full", (size,)), natural if dtype is None else dtype, device, requires_grad)
 
 
-def _random(sampler: str, shape, dtype, device, requires_grad) -> Tensor:
+def _random(sampler: str, shape: tuple, dtype, device, requires_grad) -> Tensor:
     device = backend.normalize_device(device)
     dtype = backend.as_dtype(dtype) if dtype is not None else backend.DEFAULT_FLOAT
     if dtype.kind != "f":
@@ -98,34 +156,80 @@ def _random(sampler: str, shape, dtype, device, requires_grad) -> Tensor:
     with backend.use_device(device):
         generator = backend.generator(device)
         draw = generator.standard_normal if sampler == "randn" else generator.random
-        array = draw(_shape_arg(shape), dtype=dtype if dtype.itemsize >= 4 else backend.float32)
+        array = draw(shape, dtype=dtype if dtype.itemsize >= 4 else backend.float32)
         return _make(array.astype(dtype, copy=False), requires_grad)
 
 
-def randn(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Samples of the standard normal N(0, 1), from the generator seeded by ``tr.manual_seed``."""
-    return _random("randn", shape, dtype, device, requires_grad)
+def randn(*shape, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Samples of the standard normal N(0, 1), from the generator seeded by ``tr.manual_seed``
+    (the size given as for ``zeros``)."""
+    return _random("randn", _size("randn", shape, size), dtype, device, requires_grad)
 
 
-def rand(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Samples of the uniform distribution on [0, 1)."""
-    return _random("rand", shape, dtype, device, requires_grad)
+def rand(*shape, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Samples of the uniform distribution on [0, 1) (the size given as for ``zeros``)."""
+    return _random("rand", _size("rand", shape, size), dtype, device, requires_grad)
 
 
-def randint(low: int, high: int, size, dtype=None, device=None) -> Tensor:
-    """Integers drawn uniformly from [low, high), int64 by default."""
+def randint(*args, low=None, high=None, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high), int64 by default, in PyTorch's forms:
+    ``randint(high, size)``, ``randint(low, high, size)``, or with any of them by keyword
+    (``randint(5, size=(3,))``). ``size`` is a tuple (an int is taken in the three-number form)."""
+    usage = "expected randint(high, size) or randint(low, high, size)"
+    keywords = [name for name, value in (("low", low), ("high", high), ("size", size)) if value is not None]
+    rest, size_by_keyword = list(args), size is not None
+    # As in PyTorch, positional arguments are read from the right: the last is the size, the one before it high.
+    if size is None and rest:
+        size = rest.pop()
+    if high is None and rest:
+        high = rest.pop()
+    if low is None:
+        low = rest.pop() if rest else 0
+    if rest or size is None or high is None:
+        raise TypeError(f"randint: {usage}, got {len(args)} positional argument(s) and keywords {keywords}")
+    if not size_by_keyword and len(args) == 2 and not isinstance(size, tuple | list):
+        # randint(0, 5) is a missing size in PyTorch; drawing five numbers below 0 would be a guess
+        raise TypeError(f"randint: {usage}, with size a tuple; got size {size!r}")
+    bounds = []
+    for name, value in (("low", low), ("high", high)):
+        value = _number("randint", name, value)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"randint: {name} must be an integer, got {value!r}")
+        bounds.append(int(value))
+    if bounds[0] >= bounds[1]:
+        raise ValueError(f"randint: expected low < high, got low={bounds[0]}, high={bounds[1]}")
+    shape = _size("randint", (size,))
+    dtype = backend.as_dtype(dtype) if dtype is not None else backend.int64
+    # As PyTorch, refuse a range the dtype cannot hold: the cast below would wrap it around silently.
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype) if dtype.kind in "iu" else None
+    lowest, highest = (int(info.min), int(info.max)) if info is not None else (0, 1)  # bool
+    if bounds[0] < lowest or bounds[1] - 1 > highest:
+        raise ValueError(f"randint: the range [{bounds[0]}, {bounds[1]}) does not fit dtype {dtype}, "
+                         f"whose values lie in [{lowest}, {highest}]")
     device = backend.normalize_device(device)
     with backend.use_device(device):
-        array = backend.generator(device).integers(low, high, _shape_arg((size,) if isinstance(size, int) else size))
-        return Tensor._wrap(array.astype(backend.as_dtype(dtype) if dtype is not None else backend.int64))
+        array = backend.generator(device).integers(bounds[0], bounds[1], shape)
+        return _make(array.astype(dtype), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Evenly spaced values in [start, end): ints give int64, any float gives float32."""
+def arange(start=None, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in [start, end): ``arange(end)``, ``arange(start, end)``,
+    ``arange(start, end, step)`` or by keyword (``arange(end=5)``). Integers only (Python,
+    NumPy or 0-d integer tensors) give int64, any float gives float32, as in PyTorch."""
     if end is None:
+        if start is None:
+            raise TypeError("arange: missing end: expected arange(end), arange(start, end) or arange(start, end, step)")
         start, end = 0, start
+    elif start is None:
+        start = 0
+    start, end, step = (_number("arange", name, v) for name, v in (("start", start), ("end", end), ("step", step)))
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:  # PyTorch refuses, where NumPy would quietly give an empty range
+        raise ValueError(f"arange: the bounds are inconsistent with the step's sign: start={start}, end={end}, "
+                         f"step={step}")
     if dtype is None:
-        is_int = all(isinstance(v, int) for v in (start, end, step))
+        is_int = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = backend.DEFAULT_INT if is_int else backend.DEFAULT_FLOAT
     device = backend.normalize_device(device)
     with backend.use_device(device):
@@ -138,7 +242,8 @@ def linspace(start: float, end: float, steps: int, dtype=None, device=None, requ
     device = backend.normalize_device(device)
     dtype = backend.as_dtype(dtype) if dtype is not None else backend.DEFAULT_FLOAT
     with backend.use_device(device):
-        return _make(backend.array_module(device).linspace(start, end, steps).astype(dtype), requires_grad)
+        return _make(backend.array_module(device).linspace(start, end, _count("linspace", "steps", steps))
+                     .astype(dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -146,7 +251,8 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bo
     device = backend.normalize_device(device)
     dtype = backend.as_dtype(dtype) if dtype is not None else backend.DEFAULT_FLOAT
     with backend.use_device(device):
-        return _make(backend.array_module(device).eye(n, m, dtype=dtype), requires_grad)
+        m = None if m is None else _count("eye", "m", m)
+        return _make(backend.array_module(device).eye(_count("eye", "n", n), m, dtype=dtype), requires_grad)
 
 
 def _like(function, other: Tensor, dtype, device, requires_grad, *args) -> Tensor:

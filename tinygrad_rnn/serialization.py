@@ -15,17 +15,25 @@ tuples, and dict keys are stored as JSON values, so ``3`` comes back as an int a
 Nothing is ever pickled. ``torch.save`` pickles, and loading a pickle runs whatever
 code its author put in it; here loading reads numbers and JSON only, and object
 arrays (the one thing ``.npz`` would pickle) are refused on save and on load.
+``load`` reads each ``.npy`` member itself, so that it checks every size a member
+claims against the bytes in the file before allocating anything, and names the
+member at fault when a file is damaged.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import errno
 import json
+import math
 import os
 import secrets
 import stat
+import zipfile
 from collections.abc import Mapping
+
+import numpy as np
 
 from . import backend
 from .creation import from_numpy
@@ -177,9 +185,13 @@ def load(path, map_location=None):
     tensors come back as arrays (or tensors with ``map_location``), without ``grad``.
     Mappings come back as ``dict`` (order kept), NumPy scalars as NumPy scalars.
 
-    Raises ``FileNotFoundError`` when ``path`` does not exist, and ``ValueError`` when
-    the file is not a checkpoint or is damaged (truncated, overwritten, or holding
-    pickled data, which is never unpickled).
+    Raises ``FileNotFoundError`` when ``path`` does not exist, and ``ValueError`` naming
+    the file, and the zip member where one is at fault, when the file is not a checkpoint
+    or is damaged: truncated or overwritten bytes, a member without a valid ``.npy``
+    header or whose data is not the size its header declares, pickled (object) data,
+    which is never unpickled, or a structure that is not what ``save`` writes. Every size
+    a member claims is checked against the bytes actually in the file before memory is
+    allocated for it, so a small damaged or hostile file cannot exhaust memory.
     """
     path = _check_path("load", path)
     device = _check_map_location(map_location)
@@ -189,14 +201,14 @@ def load(path, map_location=None):
         raise FileNotFoundError(errno.ENOENT, "load: no checkpoint file at this path", path) from None
     try:
         with file:
+            archive = _Archive(file)
+            structure = _read_structure(archive)
             try:
-                arrays = backend.read_npz(file)
-            except MemoryError:
-                raise
-            except Exception as error:  # zipfile, zlib and .npy errors alike: the bytes are not a valid archive
-                raise _Corrupt(f"{type(error).__name__}: {error}") from None
-        structure = _read_structure(arrays)
-        return _decode(structure["root"], arrays, device)
+                value = _decode(structure["root"], archive, device)
+            except RecursionError:
+                raise _Corrupt(f"{_STRUCTURE} is nested too deeply") from None
+            archive.check_all_read()
+            return value
     except _Corrupt as error:
         raise ValueError(f"load: {path!r} is not a tinygrad_rnn checkpoint or is corrupted: {error}") from None
 
@@ -217,50 +229,166 @@ def _check_map_location(map_location) -> str | None:
     return device
 
 
-def _read_structure(arrays: dict) -> dict:
-    """The JSON document of the ``__structure__`` entry, with its header checked."""
-    entry = arrays.pop(STRUCTURE_ENTRY, None)
-    if entry is None:
-        raise _Corrupt(f"it has no {STRUCTURE_ENTRY} entry (is it a plain .npz file from np.savez?)")
+# The .npy format is NumPy's own, so load reads it with NumPy on the host (as gradcheck does);
+# reading it here rather than through np.load lets every size be checked before it is allocated.
+_NPY_MAGIC = b"\x93NUMPY"
+_MAX_HEADER_SIZE = 10_000  # NumPy's own limit on a .npy header read from a file it does not trust
+# How many bytes one stored byte can become: 1 uncompressed (what save writes), at most 1032 with
+# deflate (what np.savez_compressed writes). A member claiming more is lying about its size.
+_EXPANSION = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: 1032}
+_CHUNK = 1 << 24  # member data is read 16 MiB at a time into a buffer whose size is already checked
+_STRUCTURE = f"member '{STRUCTURE_ENTRY}.npy'"
+
+
+class _Archive:
+    """The ``.npy`` members of an open ``.npz`` file, each read when the structure asks for it."""
+
+    def __init__(self, file):
+        if file.read(len(_NPY_MAGIC)) == _NPY_MAGIC:
+            raise _Corrupt("the file holds a single .npy array, not a .npz archive")
+        file.seek(0)
+        self.file_size = os.fstat(file.fileno()).st_size
+        try:
+            self.zip = zipfile.ZipFile(file)
+            infos = self.zip.infolist()
+        except Exception as error:  # BadZipFile, EOFError, OSError, ...: the bytes are not a zip archive
+            raise _Corrupt(f"it is not a valid zip archive ({type(error).__name__}: {error})") from None
+        self.members: dict = {}  # array name ("a0") -> ZipInfo of its member ("a0.npy")
+        for info in infos:
+            name = info.filename.removesuffix(".npy")
+            if name == info.filename:
+                raise _Corrupt(f"member {info.filename!r} is not a .npy array")
+            if name in self.members:  # a zip may hold one name twice: which one would be meant?
+                raise _Corrupt(f"member {info.filename!r} appears twice")
+            self.members[name] = info
+        self.unread = set(self.members)
+
+    def array(self, name: str):
+        """The array of member ``name``.npy, which may be read once: ``save`` refers to each array once."""
+        if name not in self.members:
+            raise _Corrupt(f"{_STRUCTURE} refers to array {name!r}, which is missing (no member '{name}.npy')")
+        if name not in self.unread:
+            raise _Corrupt(f"{_STRUCTURE} refers to array {name!r} more than once")
+        self.unread.discard(name)
+        info = self.members[name]
+        try:
+            return _read_npy(self.zip, info, self.file_size)
+        except _Corrupt as error:
+            raise _Corrupt(f"member {info.filename!r} {error}") from None
+        except MemoryError:
+            raise  # sizes are checked against the file first, so this is a real array too large for this machine
+        except Exception as error:  # zipfile, zlib and I/O errors alike: the member's bytes are damaged
+            raise _Corrupt(f"member {info.filename!r} is damaged ({type(error).__name__}: {error})") from None
+
+    def check_all_read(self) -> None:
+        """Refuse members the structure never mentioned: ``save`` writes none."""
+        if self.unread:
+            raise _Corrupt(f"member '{min(self.unread)}.npy' is not referenced by {_STRUCTURE}")
+
+
+def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_size: int):
+    """The array in one ``.npy`` member; every size it claims is checked before memory is allocated."""
+    if info.compress_type not in _EXPANSION:
+        raise _Corrupt(f"uses zip compression method {info.compress_type}; expected none or deflate")
+    if info.compress_size > file_size:
+        raise _Corrupt(f"claims {info.compress_size} bytes, more than the whole file's {file_size}")
+    if info.file_size > info.compress_size * _EXPANSION[info.compress_type]:
+        raise _Corrupt(f"claims {info.file_size} bytes, more than its {info.compress_size} stored bytes can hold")
+    with archive.open(info) as stream:
+        dtype, shape, fortran_order, header_size = _read_npy_header(stream)
+        size = math.prod(shape) * dtype.itemsize
+        if header_size + size != info.file_size:
+            raise _Corrupt(
+                f"declares shape {shape} of {dtype}, {size} bytes of data, but holds "
+                f"{max(info.file_size - header_size, 0)}"
+            )
+        buffer = bytearray(size)  # at most what the file's own bytes can hold, by the checks above
+        view, filled = memoryview(buffer), 0
+        while filled < size:
+            count = stream.readinto(view[filled : filled + _CHUNK])
+            if not count:
+                raise _Corrupt(f"is truncated: {filled} of its {size} bytes of data are there")
+            filled += count
+    array = np.frombuffer(buffer, dtype) if size else np.empty(shape, dtype)  # frombuffer refuses 0-byte dtypes
+    return array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)
+
+
+def _read_npy_header(stream) -> tuple:
+    """The dtype, shape and Fortran order a ``.npy`` header declares, and the header's size in bytes."""
+    prefix = stream.read(len(_NPY_MAGIC) + 2)
+    if len(prefix) < len(_NPY_MAGIC) + 2 or not prefix.startswith(_NPY_MAGIC):
+        raise _Corrupt("has no .npy header")
+    major, minor = prefix[-2:]
+    if (major, minor) not in ((1, 0), (2, 0), (3, 0)):
+        raise _Corrupt(f"has .npy format version {major}.{minor}; expected 1.0, 2.0 or 3.0")
+    width = 2 if major == 1 else 4  # the header's length: a uint16 in version 1, a uint32 after
+    length_bytes = stream.read(width)
+    length = int.from_bytes(length_bytes, "little")
+    if len(length_bytes) < width or length > _MAX_HEADER_SIZE:
+        raise _Corrupt(f"has a .npy header length of {length} bytes; expected at most {_MAX_HEADER_SIZE}")
+    text = stream.read(length)
+    if len(text) < length:
+        raise _Corrupt("has a truncated .npy header")
+    try:  # literal_eval reads Python literals only: it cannot run code
+        header = ast.literal_eval(text.decode("utf-8" if major == 3 else "latin-1"))
+        shape, fortran_order = header["shape"], header["fortran_order"]
+        dtype = np.lib.format.descr_to_dtype(header["descr"])
+    except Exception:  # SyntaxError, KeyError, TypeError, ...: not the dict np.save writes
+        raise _Corrupt(f"has a .npy header that is not a dict of descr, fortran_order, shape: {text!r:.100}") from None
+    valid_shape = isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)
+    if len(header) != 3 or not valid_shape or not isinstance(fortran_order, bool):
+        raise _Corrupt(f"has a .npy header with a bad shape or fortran_order: {text!r:.100}")
+    if dtype.hasobject:
+        raise _Corrupt(f"holds Python objects (dtype {dtype}), stored with pickle, which load never unpickles")
+    return dtype, shape, fortran_order, len(prefix) + width + length
+
+
+def _read_structure(archive: _Archive) -> dict:
+    """The JSON document of the ``__structure__`` member, with its header checked."""
+    if STRUCTURE_ENTRY not in archive.members:
+        raise _Corrupt(f"it has no {STRUCTURE_ENTRY}.npy member (is it a plain .npz file from np.savez?)")
+    entry = archive.array(STRUCTURE_ENTRY)
     if entry.ndim != 0 or entry.dtype.kind != "U":
-        raise _Corrupt(f"the {STRUCTURE_ENTRY} entry is not a string")
+        raise _Corrupt(f"{_STRUCTURE} is not a string")
     try:
         structure = json.loads(entry.item())
     except (ValueError, RecursionError) as error:
-        raise _Corrupt(f"the {STRUCTURE_ENTRY} entry is not valid JSON ({error})") from None
+        raise _Corrupt(f"{_STRUCTURE} is not valid JSON ({error})") from None
     if not isinstance(structure, dict) or structure.get("format") != FORMAT or "root" not in structure:
-        raise _Corrupt(f"the {STRUCTURE_ENTRY} entry does not describe a {FORMAT} checkpoint")
+        raise _Corrupt(f"{_STRUCTURE} does not describe a {FORMAT} checkpoint")
     if structure.get("version") != VERSION:
         raise _Corrupt(f"format version {structure.get('version')!r} is not supported (this version reads {VERSION})")
+    if len(structure) != 3:
+        raise _Corrupt(f"{_STRUCTURE} has keys {sorted(structure)}; expected format, root and version")
     return structure
 
 
-def _decode(node, arrays: dict, device: str | None):
+def _decode(node, archive: _Archive, device: str | None):
     """The Python value that the JSON ``node`` describes."""
     if node is None or isinstance(node, bool | int | float | str):
         return node
     if not isinstance(node, dict) or len(node) != 1:
-        raise _Corrupt(f"unexpected entry {node!r:.80} in the structure")
+        raise _Corrupt(f"{_STRUCTURE} has an unexpected entry {node!r:.80}")
     tag, content = next(iter(node.items()))
     if tag in ("list", "tuple") and isinstance(content, list):
-        items = [_decode(item, arrays, device) for item in content]
+        items = [_decode(item, archive, device) for item in content]
         return tuple(items) if tag == "tuple" else items
     if tag == "dict" and isinstance(content, list):
         pairs = {}
         for pair in content:
             if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str | int)):
-                raise _Corrupt(f"a dict item {pair!r:.80} is not a [str or int key, value] pair")
-            pairs[pair[0]] = _decode(pair[1], arrays, device)
+                raise _Corrupt(f"{_STRUCTURE} has a dict item {pair!r:.80} that is not a [str or int key, value] pair")
+            if pair[0] in pairs:  # save writes each key once; a second would silently replace the first
+                raise _Corrupt(f"{_STRUCTURE} has the dict key {pair[0]!r} twice")
+            pairs[pair[0]] = _decode(pair[1], archive, device)
         return pairs
-    if tag in ("array", "scalar") and isinstance(content, str):
-        if content not in arrays:
-            raise _Corrupt(f"the structure refers to array {content!r}, which is missing")
-        array = arrays[content]
+    if tag in ("array", "scalar") and isinstance(content, str) and content != STRUCTURE_ENTRY:
+        array = archive.array(content)
         if tag == "scalar":
             if array.ndim != 0:
-                raise _Corrupt(f"the scalar {content!r} has shape {array.shape}")
+                raise _Corrupt(f"member '{content}.npy' is a scalar in {_STRUCTURE} but has shape {array.shape}")
             return array[()]  # a NumPy scalar, as saved
         if device is None or array.dtype.kind not in "biuf":
             return array
         return from_numpy(array).to(device)
-    raise _Corrupt(f"unexpected entry {node!r:.80} in the structure")
+    raise _Corrupt(f"{_STRUCTURE} has an unexpected entry {node!r:.80}")

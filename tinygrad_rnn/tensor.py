@@ -35,6 +35,34 @@ def _pick(name: str, torch_value, numpy_value, torch_name: str, numpy_name: str)
     return torch_value if torch_value is not None else numpy_value
 
 
+def _variance_arguments(name: str, dim, unbiased, keepdim, correction, axis, keepdims) -> tuple:
+    """Resolve PyTorch's signatures of ``var``/``std`` to ``(dim, correction)``.
+
+    ``x.var(0, False)`` reads the second positional argument as ``unbiased`` (as PyTorch
+    does), and a bool first argument, ``x.var(False)``, is the one-argument form
+    ``var(unbiased)``. ``unbiased`` and ``correction`` exclude each other.
+    """
+    if isinstance(dim, bool):  # var(unbiased): PyTorch accepts nothing else beside it
+        given = [n for n, v in (("unbiased", unbiased), ("keepdim", keepdim), ("correction", correction),
+                                ("axis", axis), ("keepdims", keepdims)) if v is not _UNSET and v is not None]
+        if given:
+            raise TypeError(f"{name}(unbiased): a bool first argument is unbiased, which takes no {given[0]}=; "
+                            f"pass dim= for the dimensions")
+        dim, unbiased = None, dim
+    if unbiased is _UNSET:
+        if correction is None:
+            return dim, 1
+        if not isinstance(correction, int | float):  # a bool is a number here too, as in PyTorch
+            raise TypeError(f"{name}: correction must be a number, got {type(correction).__name__}")
+        return dim, correction
+    if correction is not None:
+        raise TypeError(f"{name}: pass unbiased= or correction=, not both (unbiased=True is correction=1)")
+    if not isinstance(unbiased, bool):
+        raise TypeError(f"{name}: unbiased (the second positional argument, as in PyTorch) must be a bool, "
+                        f"got {unbiased!r}; for keepdim pass keepdim=")
+    return dim, int(unbiased)
+
+
 def _check_dim(name: str, dim: int, ndim: int, extra: int = 0) -> int:
     """A dimension index, negative counting from the end, checked and made non-negative."""
     size = ndim + extra
@@ -61,7 +89,8 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "requires_grad", "grad", "grad_fn", "_output_nr", "_retains_grad", "_hooks", "_version", "__weakref__"
+        "data", "requires_grad", "grad", "grad_fn", "_output_nr", "_retains_grad", "_hooks", "_version",
+        "_base", "_base_grad_fn", "_view_index", "__weakref__",
     )
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__  # == is elementwise, yet tensors stay usable as dict keys
@@ -79,6 +108,9 @@ class Tensor:
         self._retains_grad = False
         self._hooks = {}
         self._version = [0]  # bumped by in-place writes; shared with views of the same memory
+        self._base = None  # for a view: the tensor whose memory it shares (autograd._mark_views)
+        self._base_grad_fn = None
+        self._view_index = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -337,37 +369,132 @@ class Tensor:
         retain = create_graph if retain_graph is None else retain_graph
         autograd.run_backward([self], [gradient], retain, create_graph)
 
-    def _check_inplace(self, name: str) -> None:
-        if self.requires_grad and autograd.is_grad_enabled():
-            if self.is_leaf:
-                raise RuntimeError(
-                    f"{name}: a leaf tensor that requires grad cannot be changed in place while "
-                    "gradients are recorded; do it under `with tr.no_grad():`"
-                )
-            raise RuntimeError(
-                f"{name}: this tensor was made by {self.grad_fn.name} and is part of a recorded graph; "
-                "changing it in place would make gradients wrong. Build a new tensor instead "
-                "(tr.where, tr.cat, x * mask) or change a .clone() / .detach()."
-            )
-        self._version[0] += 1
-
     # ------------------------------------------------------------ in place
+    def _write(self, name: str, compute, operands=(), copy_old: bool = False) -> Tensor:
+        """The one road of every in-place change: ``x += y``, ``x.mul_(y)``, ``x[i] = v``, ``x.copy_(y)``.
+
+        ``compute(old)`` builds the new values out of place with ordinary ops, from ``old``,
+        a tensor that stands for the values before the write. The values are then written
+        into this tensor's own memory (its identity, views and other references see them)
+        and the version counter is bumped. When a graph is recorded, the graph is *rebased*:
+        ``old`` takes over this tensor's past (``autograd.split_history``) and this tensor
+        becomes the output of the write's node (``autograd.adopt_history``), so later uses
+        differentiate through the write and earlier uses still reach the old values' history.
+        ``copy_old``: the write's backward reads the old values (``mul_``), so keep a copy.
+        See docs/architecture.md, "In-place writes".
+        """
+        self._check_writable(name)
+        recording = autograd.is_grad_enabled() and (
+            self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands)
+        )
+        if not recording:
+            result = self._fit_result(name, compute(Tensor._wrap(self.data)))
+            if result.data is not self.data:
+                self.data[...] = result.data
+            self._version[0] += 1
+            return self
+        if self._base is not None and self._view_index is not None:
+            return self._write_through_view(name, compute, copy_old)
+        self._check_rebase(name)
+        old = autograd.split_history(self, copy_values=copy_old)
+        try:
+            result = self._fit_result(name, compute(old))
+        except Exception:
+            autograd.join_history(self, old)  # nothing was written: undo the split
+            raise
+        if result.data is not self.data:
+            self.data[...] = result.data
+        self._version[0] += 1
+        autograd.adopt_history(self, result)
+        return self
+
+    def _write_through_view(self, name: str, compute, copy_old: bool) -> Tensor:
+        """A recorded write into ``view = base[index]`` (``x[i] += 1``, ``x[:, 0].mul_(2)``) is a write
+        into ``base[index]``: the new values are computed from the view's old values, ``base`` gets
+        the ``SetItem`` node (rebased as any write), and the view is re-read from the new ``base``."""
+        base, index = self._base, self._view_index
+        if base.grad_fn is not self._base_grad_fn:
+            autograd._refuse_stale_view(type(self), self)
+        if base.is_leaf and base.requires_grad:
+            raise RuntimeError(
+                f"{name}: this tensor is a view of a leaf tensor that requires grad, which cannot be changed "
+                "in place while gradients are recorded; do it under `with tr.no_grad():`"
+            )
+        old = autograd.split_history(self, copy_values=copy_old)
+        try:
+            result = self._fit_result(name, compute(old))
+        except Exception:
+            autograd.join_history(self, old)
+            raise
+        base._write(name, lambda old_base: ops.SetItem.apply(old_base, result, index=index), (result,))
+        autograd.adopt_history(self, ops.GetItem.apply(base, index=index))
+        self._base_grad_fn = base.grad_fn
+        return self
+
+    def _check_writable(self, name: str) -> None:
+        strides = getattr(self.data, "strides", ())
+        if any(s == 0 and n > 1 for s, n in zip(strides, self.shape)):
+            raise RuntimeError(
+                f"{name}: this tensor of shape {self.shape} is an expanded view (several elements share one memory "
+                "location), so it cannot be written in place; write into a .clone() of it"
+            )
+
+    def _check_rebase(self, name: str) -> None:
+        """Refuse the in-place writes PyTorch refuses, and writes through views (see architecture.md)."""
+        if self.is_leaf and self.requires_grad:
+            raise RuntimeError(
+                f"{name}: a leaf tensor that requires grad cannot be changed in place while "
+                "gradients are recorded; do it under `with tr.no_grad():`"
+            )
+        if self._base is not None:
+            raise RuntimeError(
+                f"{name}: this tensor (shape {self.shape}) is a view of another (shape {self._base.shape}) made by "
+                "reshape, permute, expand, split or chained indexing, and writing in place into such a view while "
+                "gradients are recorded is not supported (only views made by one basic index, x[i] or x[:, j], are): "
+                "it would not reach the other tensor's graph. Write into the base tensor itself "
+                "(base[index] = value), or into a .clone() of the view."
+            )
+
+    def _fit_result(self, name: str, result: Tensor) -> Tensor:
+        """The new values must fit this tensor: same shape, a dtype that casts to this one (as in PyTorch)."""
+        if result.shape != self.shape:
+            raise RuntimeError(
+                f"{name}: the result has shape {result.shape}, which does not fit in this tensor's shape {self.shape}"
+            )
+        if result.dtype != self.dtype:
+            if not backend.can_cast_in_place(result.dtype, self.dtype):
+                raise RuntimeError(f"{name}: a result of dtype {result.dtype} can't be stored in a {self.dtype} tensor")
+            result = result.to(self.dtype)
+        return result
+
+    def _value_for(self, value) -> Tensor:
+        """A value to write into this tensor: a tensor as it is (moved or cast by the write), else a new one."""
+        return value if isinstance(value, Tensor) else self.new_tensor(value)
+
     def __setitem__(self, index, value) -> None:
-        self._check_inplace("__setitem__")
-        self.data[_index_arrays(index, self)] = value.data if isinstance(value, Tensor) else value
+        """``x[index] = value``, in place and recorded (see ``_write``); ``value`` broadcasts."""
+        index = _index_arrays(index, self)
+        value = self._value_for(value)
+        if value.dtype != self.dtype:  # PyTorch casts the value to the tensor's dtype
+            value = value.to(self.dtype)
+        if not index.is_basic and value.requires_grad and autograd.is_grad_enabled():
+            _refuse_repeated_positions(self, index)
+        self._write("__setitem__", lambda old: ops.SetItem.apply(old, value, index=index), (value,))
 
     def copy_(self, source) -> Tensor:
-        """Copy the values of ``source`` (broadcast to this shape) into this tensor."""
-        self._check_inplace("copy_")
-        values = source.data if isinstance(source, Tensor) else self.xp.asarray(source)
-        self.data[...] = backend.to_device(values, self.device)
-        return self
+        """Copy the values of ``source`` (broadcast to this shape, cast to this dtype, moved to this
+        device) into this tensor. Recorded: the gradient flows to ``source``."""
+        source = self._value_for(source)
+        if source.device != self.device:
+            source = source.to(self.device)
+        if source.dtype != self.dtype:
+            source = source.to(self.dtype)
+        write = lambda old: ops.SetItem.apply(old, source, index=_WHOLE)  # noqa: E731
+        return self._write("copy_", write, (source,))
 
     def fill_(self, value) -> Tensor:
-        """Set every element to ``value``."""
-        self._check_inplace("fill_")
-        self.data[...] = value
-        return self
+        """Set every element to ``value`` (a number or a one-element tensor)."""
+        return self.copy_(value if isinstance(value, Tensor) else self.new_tensor(value))
 
     def zero_(self) -> Tensor:
         """Set every element to 0."""
@@ -386,42 +513,41 @@ class Tensor:
             values = mean + std * backend.generator(self.device).standard_normal(self.shape)
             return self.copy_(Tensor._wrap(values))
 
-    def _inplace(self, name: str, op, other) -> Tensor:
-        """``self op= other``. Without a graph to protect, the data changes in place (so
-        ``with tr.no_grad(): w -= lr * w.grad`` updates the parameter ``w``). A non-leaf in a
-        recorded graph gets a new tensor instead, so its gradient stays right."""
-        if self.requires_grad and not self.is_leaf and autograd.is_grad_enabled():
-            return op(self, other)
-        self._check_inplace(name)
-        result = op(Tensor._wrap(self.data), other).data
-        if result.shape != self.shape:
-            raise ValueError(f"{name}: the result has shape {result.shape}, which does not fit in {self.shape}")
-        self.data[...] = result
-        return self
-
     def __iadd__(self, other):
-        return self._inplace("+=", Tensor.__add__, other)
+        return self._write("+=", lambda old: old + other, (other,))
 
     def __isub__(self, other):
-        return self._inplace("-=", Tensor.__sub__, other)
+        return self._write("-=", lambda old: old - other, (other,))
 
     def __imul__(self, other):
-        return self._inplace("*=", Tensor.__mul__, other)
+        return self._write("*=", lambda old: old * other, (other,), copy_old=True)
 
     def __itruediv__(self, other):
-        return self._inplace("/=", Tensor.__truediv__, other)
+        return self._write("/=", lambda old: old / other, (other,), copy_old=True)
 
-    def add_(self, other, alpha: float = 1.0) -> Tensor:
-        """In place: ``self += alpha * other``."""
-        return self._inplace("add_", Tensor.__add__, other if alpha == 1.0 else other * alpha)
+    def add_(self, other, alpha=1) -> Tensor:
+        """In place: ``self += alpha * other``. PyTorch's old form ``add_(alpha, other)`` works too."""
+        other = _scaled(other, alpha, "add_")
+        return self._write("add_", lambda old: old + other, (other,))
 
-    def sub_(self, other, alpha: float = 1.0) -> Tensor:
-        """In place: ``self -= alpha * other``."""
-        return self._inplace("sub_", Tensor.__sub__, other if alpha == 1.0 else other * alpha)
+    def sub_(self, other, alpha=1) -> Tensor:
+        """In place: ``self -= alpha * other``. PyTorch's old form ``sub_(alpha, other)`` works too."""
+        other = _scaled(other, alpha, "sub_")
+        return self._write("sub_", lambda old: old - other, (other,))
 
     def mul_(self, other) -> Tensor:
         """In place: ``self *= other``."""
-        return self._inplace("mul_", Tensor.__mul__, other)
+        return self._write("mul_", lambda old: old * other, (other,), copy_old=True)
+
+    def div_(self, other) -> Tensor:
+        """In place: ``self /= other``."""
+        return self._write("div_", lambda old: old / other, (other,), copy_old=True)
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's argument names)
+        """In place: limit values to [min, max]."""
+        return self._write("clamp_", lambda old: old.clamp(min, max), (min, max), copy_old=True)
+
+    clip_ = clamp_
 
     # ------------------------------------------------------------ arithmetic
     def _operand(self, other) -> Tensor:
@@ -438,15 +564,20 @@ class Tensor:
             return Tensor._wrap(other)
         raise TypeError(f"expected a Tensor, an array or a Python number, got {type(other).__name__}")
 
-    def _binary(self, op, other, reflected: bool = False) -> Tensor:
+    def _promoted(self, other, reflected: bool = False, floating: bool = False) -> tuple:
+        """``(self, other)`` (swapped if ``reflected``) cast to the dtype PyTorch computes in
+        (``backend.operands_result_type``: float32 with a 0-d float64 stays float32, an int
+        tensor with a float makes that float). ``floating``: an integer result becomes the
+        default float (true division)."""
         other = self._operand(other)
         a, b = (other, self) if reflected else (self, other)
-        # an integer tensor meeting a float makes floats of the float's dtype, as in PyTorch
-        if a.dtype.kind in "biu" and b.dtype.kind == "f":
-            a = a.to(b.dtype)
-        elif b.dtype.kind in "biu" and a.dtype.kind == "f":
-            b = b.to(a.dtype)
-        return op.apply(a, b)
+        common = a.dtype if a.dtype == b.dtype else backend.operands_result_type(a, b)
+        if floating and common.kind != "f":
+            common = backend.DEFAULT_FLOAT
+        return a.to(common), b.to(common)
+
+    def _binary(self, op, other, reflected: bool = False, floating: bool = False) -> Tensor:
+        return op.apply(*self._promoted(other, reflected, floating))
 
     def __add__(self, other):
         return self._binary(ops.Add, other)
@@ -467,14 +598,10 @@ class Tensor:
         return self._binary(ops.Mul, other, reflected=True)
 
     def __truediv__(self, other):
-        if self.dtype.kind in "biu" and not isinstance(other, float):
-            return self.float() / other  # true division of integers gives floats
-        return self._binary(ops.Div, other)
+        return self._binary(ops.Div, other, floating=True)  # true division of integers gives floats
 
     def __rtruediv__(self, other):
-        if self.dtype.kind in "biu" and not isinstance(other, float):
-            return other / self.float()
-        return self._binary(ops.Div, other, reflected=True)
+        return self._binary(ops.Div, other, reflected=True, floating=True)
 
     def __pow__(self, exponent):
         if backend.is_numpy_scalar(exponent):
@@ -529,10 +656,11 @@ class Tensor:
 
     # ------------------------------------------------------------ comparisons (no gradient)
     def _compare(self, function, other) -> Tensor:
-        other = self._operand(other)
-        if self.shape != other.shape:
-            ops.broadcast.broadcast_shape("comparison", self.shape, other.shape)
-        return Tensor._wrap(function(self.data, other.data))
+        # compared in the promoted dtype, as PyTorch does: float32 == 0-d float64 compares in float32
+        a, b = self._promoted(other)
+        if a.shape != b.shape:
+            ops.broadcast.broadcast_shape("comparison", a.shape, b.shape)
+        return Tensor._wrap(function(a.data, b.data))
 
     def __lt__(self, other):
         return self._compare(self.xp.less, other)
@@ -651,17 +779,37 @@ class Tensor:
         count = math.prod(self.shape[a] for a in axes)
         return source.sum(axes, self._keep("mean", keepdim, keepdims)) / count
 
-    def var(self, dim=None, keepdim=None, *, correction: int = 1, axis=None, keepdims=None) -> Tensor:
-        """Variance Σ(x - mean)² / (n - correction); ``correction=1`` (PyTorch's default)
-        is the unbiased estimate, ``correction=0`` NumPy's default."""
+    def var(self, dim=None, unbiased=_UNSET, keepdim=None, *, correction=None, axis=None, keepdims=None) -> Tensor:
+        """Variance over ``dim`` (all dimensions if None or empty):
+
+            var = Σ(x - mean)² / max(n - correction, 0)
+
+        PyTorch's signatures: ``var(dim, unbiased=True, keepdim=False)`` (``unbiased`` means
+        correction 1, else 0), ``var(dim, *, correction=1, keepdim=False)`` and ``var(unbiased)``
+        (``x.var(False)``: all elements, biased). NumPy's ``axis=``/``keepdims=`` work too.
+        ``correction=1`` (the default) is the unbiased estimate, ``correction=0`` NumPy's default.
+        """
+        dim, correction = _variance_arguments("var", dim, unbiased, keepdim, correction, axis, keepdims)
+        if isinstance(dim, tuple | list) and not dim:
+            dim = None  # PyTorch reduces every dimension for dim=() (NumPy would reduce none)
         axes = self._axes("var", dim, axis)
         centered = self - self.mean(axes, keepdim=True)
         count = math.prod(self.shape[a] for a in axes)
         return (centered * centered).sum(axes, self._keep("var", keepdim, keepdims)) / max(count - correction, 0)
 
-    def std(self, dim=None, keepdim=None, *, correction: int = 1, axis=None, keepdims=None) -> Tensor:
-        """Standard deviation: the square root of ``var``."""
-        return self.var(dim, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+    def std(self, dim=None, unbiased=_UNSET, keepdim=None, *, correction=None, axis=None, keepdims=None) -> Tensor:
+        """Standard deviation √var, with ``var``'s signatures (``std(dim, unbiased, keepdim)``,
+        ``correction=``, ``std(unbiased)``, ``axis=``/``keepdims=``).
+
+        Where the variance is exactly 0 (a constant input) the gradient is 0, as in PyTorch,
+        not 0 · ∞ = NaN: d√v/dv = 1/(2√v) is infinite there, and a constant feature in a
+        normalisation would otherwise poison every weight with NaN.
+        """
+        variance = self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+        flat = autograd.constant(variance.data == 0)
+        # The sqrt runs on 1 where the variance is 0, so its derivative stays finite there (even the
+        # second one); the outer where then gives 0 and sends no gradient through those elements.
+        return where(flat, 0.0, where(flat, 1.0, variance).sqrt())
 
     def amax(self, dim=None, keepdim=None, *, axis=None, keepdims=None) -> Tensor:
         """Largest value over ``dim``; the gradient is split evenly among ties."""
@@ -704,28 +852,45 @@ class Tensor:
         """Index of the smallest value over ``dim``. No gradient."""
         return self._arg("argmin", self.xp.argmin, dim, keepdim, axis, keepdims)
 
+    def _shifted_by_max(self, name: str, dim, axis) -> tuple:
+        """``(axes, x - m, m)`` with m = max x over ``dim`` (the last by default, every axis if
+        None; ``axis=`` is NumPy's spelling), detached, and 0 where it is not finite (a row of
+        -inf stays -inf). Subtracting m first keeps exp from overflowing and keeps x - m exact,
+        where m + log Σ exp(x - m) would round away the small part next to a large m."""
+        if axis is not _UNSET:  # NumPy's spelling (where None means every axis); dim left at its default
+            if dim != -1:
+                raise TypeError(f"{name}: pass dim= or axis=, not both")
+            dim = axis
+        axes = self._axes(name, dim, None)
+        shift = self.detach().amax(axes, keepdim=True)
+        shift = autograd.constant(self.xp.where(self.xp.isfinite(shift.data), shift.data, 0))
+        return axes, self - shift, shift
+
     def logsumexp(self, dim=-1, keepdim=None, *, axis=_UNSET, keepdims=None) -> Tensor:
         """log Σ exp(x) over ``dim`` (the last by default, all if None), computed as
         m + log Σ exp(x - m) with m = max x, so nothing overflows. m is a constant shift:
         the gradient (softmax) is unchanged."""
         keepdim = self._keep("logsumexp", keepdim, keepdims)
-        if axis is not _UNSET:  # NumPy's spelling (where None means every axis); dim left at its default
-            if dim != -1:
-                raise TypeError("logsumexp: pass dim= or axis=, not both")
-            dim = axis
-        axes = self._axes("logsumexp", dim, None)
-        shift = self.detach().amax(axes, keepdim=True)
-        shift = autograd.constant(self.xp.where(self.xp.isfinite(shift.data), shift.data, 0))
-        total = (self - shift).exp().sum(axes, keepdim=True).log() + shift
+        axes, shifted, shift = self._shifted_by_max("logsumexp", dim, axis)
+        total = shifted.exp().sum(axes, keepdim=True).log() + shift
         return total if keepdim else total.squeeze(axes)
 
     def log_softmax(self, dim=-1, *, axis=_UNSET) -> Tensor:
-        """log softmax(x) = x - logsumexp(x) over ``dim`` (the last by default), stable for any |x|."""
-        return self - self.logsumexp(dim, keepdim=True, axis=axis)
+        """log softmax(x) = (x - m) - log Σ exp(x - m) over ``dim`` (the last by default), m = max x.
+
+        Not x - logsumexp(x): in float32 logsumexp(x) ≈ m is rounded to m's precision, which
+        for |x| ~ 1e4 is 1e-3, and x - logsumexp(x) would inherit that error. The gradient,
+        1 - softmax(x), is unchanged by the constant shift m.
+        """
+        axes, shifted, _ = self._shifted_by_max("log_softmax", dim, axis)
+        return shifted - shifted.exp().sum(axes, keepdim=True).log()
 
     def softmax(self, dim=-1, *, axis=_UNSET) -> Tensor:
-        """softmax(x)ᵢ = exp(xᵢ) / Σⱼ exp(xⱼ) over ``dim`` (the last by default), as exp(log_softmax(x))."""
-        return self.log_softmax(dim, axis=axis).exp()
+        """softmax(x)ᵢ = exp(xᵢ - m) / Σⱼ exp(xⱼ - m) over ``dim`` (the last by default), m = max x:
+        the same formula PyTorch uses, so the values agree to rounding for any |x|."""
+        axes, shifted, _ = self._shifted_by_max("softmax", dim, axis)
+        e = shifted.exp()
+        return e / e.sum(axes, keepdim=True)
 
     def dropout(self, p: float = 0.5, training: bool = True) -> Tensor:
         """Zero each element with probability ``p`` and scale the rest by 1/(1-p), so the
@@ -741,19 +906,29 @@ class Tensor:
 
     # ------------------------------------------------------------ shape
     def reshape(self, *shape) -> Tensor:
-        """Same values in a new shape (one size may be -1)."""
-        shape = _shape_arg(shape)
-        return self if shape == self.shape else ops.Reshape.apply(self, shape=shape)
+        """Same values in a new shape (one size may be -1). Always a new tensor (a view), even
+        for the same shape, as in PyTorch, so hooks, ``retain_grad`` and ``tr.grad`` on it act
+        on it, not on ``self``; the same holds for ``permute``, ``transpose``, ``expand`` and
+        ``squeeze`` that change nothing."""
+        return ops.Reshape.apply(self, shape=_shape_arg(shape))
 
     view = reshape
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge dimensions ``start_dim`` .. ``end_dim`` into one."""
+        """Merge dimensions ``start_dim`` .. ``end_dim`` into one. As in PyTorch, merging a
+        single dimension (``start_dim == end_dim``, e.g. any 1-D tensor) returns ``self``
+        itself, and a 0-d tensor becomes shape (1,)."""
         if self.ndim == 0:
             return self.reshape(1)
         start = _check_dim("flatten", start_dim, self.ndim)
         end = _check_dim("flatten", end_dim, self.ndim)
-        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+        if start == end:
+            return self  # PyTorch returns the input itself here (not a view)
+        # the merged size spelled out, not -1: NumPy cannot infer -1 when a size is 0
+        merged = math.prod(self.shape[start : end + 1])
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
     def squeeze(self, dim=None) -> Tensor:
         """Drop dimensions of size 1 (only those in ``dim``, an int or tuple, if given)."""
@@ -774,7 +949,7 @@ class Tensor:
         dims = tuple(_check_dim("permute", d, self.ndim) for d in _shape_arg(dims))
         if sorted(dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not an ordering of the {self.ndim} dimensions of {self.shape}")
-        return self if dims == tuple(range(self.ndim)) else ops.Permute.apply(self, dims=dims)
+        return ops.Permute.apply(self, dims=dims)
 
     def transpose(self, *dims) -> Tensor:
         """``x.transpose(0, 1)`` swaps two dimensions (PyTorch); ``x.transpose()``
@@ -783,7 +958,7 @@ class Tensor:
             order = list(range(self.ndim))
             a, b = _check_dim("transpose", dims[0], self.ndim), _check_dim("transpose", dims[1], self.ndim)
             order[a], order[b] = order[b], order[a]
-            return self if a == b else ops.Permute.apply(self, dims=tuple(order))
+            return ops.Permute.apply(self, dims=tuple(order))
         return self.T if not dims else self.permute(*dims)
 
     swapaxes = transpose
@@ -795,16 +970,17 @@ class Tensor:
         if lead < 0:
             raise ValueError(f"expand: target {sizes} has fewer dimensions than the tensor's shape {self.shape}")
         shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
-        return self if shape == self.shape else ops.Expand.apply(self, shape=shape)
+        return ops.Expand.apply(self, shape=shape)
 
     def broadcast_to(self, *shape) -> Tensor:
         """Broadcast to ``shape`` (NumPy's name for ``expand``)."""
         return self.expand(*shape)
 
     def __getitem__(self, index) -> Tensor:
-        index = _index_arrays(index, self)
-        basic = all(isinstance(i, int | slice) or i is None or i is Ellipsis for i in index)
-        return ops.GetItem.apply(self, index=index, basic=basic)
+        """``x[index]`` with PyTorch's semantics: ints select first, then index arrays follow
+        NumPy's rule among themselves (see ``ops/indexing.py``); repeated indices add up in
+        the backward."""
+        return ops.GetItem.apply(self, index=_index_arrays(index, self))
 
     def split(self, split_size_or_sections, dim: int = 0) -> tuple:
         """Cut along ``dim`` into pieces of size ``split_size_or_sections`` (the last may be
@@ -839,8 +1015,25 @@ class Tensor:
         return where(condition, self, other)
 
 
-def _index_arrays(index, tensor: Tensor) -> tuple:
-    """An index with tensors and lists turned into arrays of ``tensor``'s device, as a tuple."""
+# What makes PyTorch read a list index as a tuple of indices (its "treatSequenceAsTuple", deprecated):
+# a list shorter than 32 that holds any of these.
+_TUPLE_LIKE_ITEMS = (Tensor, list, tuple, range, slice)
+
+
+def _index_arrays(index, tensor: Tensor) -> ops.indexing.Index:
+    """The plan (``ops.indexing.Index``) for indexing ``tensor`` with ``index``, the one
+    conversion that reading, its backward and writing (``index_read``, ``index_add``,
+    ``index_write``) all use. Tensors, lists and NumPy arrays become arrays of ``tensor``'s
+    device; a 0-d integer tensor selects like an int, as in PyTorch."""
+    if isinstance(index, list) and len(index) < 32 and any(
+        isinstance(item, _TUPLE_LIKE_ITEMS) or item is None or item is Ellipsis or backend.is_array(item)
+        for item in index
+    ):
+        raise IndexError(
+            "x[[...]] with a list that holds lists, tensors, slices, None or Ellipsis is ambiguous: PyTorch "
+            "reads it as a tuple of indices (deprecated), NumPy as one index array. Write x[tuple(seq)] "
+            "or x[tr.tensor(seq)]"
+        )
     if not isinstance(index, tuple):
         index = (index,)
     converted = []
@@ -848,15 +1041,38 @@ def _index_arrays(index, tensor: Tensor) -> tuple:
         if isinstance(item, Tensor):
             if item.dtype.kind not in "biu":
                 raise IndexError(f"tensors used as indices must be integer or bool, got {item.dtype}")
-            item = item.data
-        elif isinstance(item, list):
-            item = tensor.xp.asarray(item)
+            item = backend.to_device(item.data, tensor.device)  # a CPU index for a GPU tensor is fine
+        elif isinstance(item, list | tuple | range):
+            item = tensor.xp.asarray(item, dtype=backend.int64 if len(item) == 0 else None)
         elif backend.is_array(item):  # a NumPy index array for a tensor elsewhere: move it over, explicitly
             item = backend.to_device(item, tensor.device)
         elif backend.is_numpy_scalar(item):
             item = item.item()
         converted.append(item)
-    return tuple(converted)
+    return ops.indexing.make_index(tuple(converted), tensor.shape, tensor.xp)
+
+
+_WHOLE = ops.indexing.Index((Ellipsis,), None)  # x[...]: every element (copy_ writes through it)
+
+
+def _refuse_repeated_positions(tensor: Tensor, index: ops.indexing.Index) -> None:
+    """``x[[0, 0]] = v``: which of v's rows lands is unspecified (NumPy and PyTorch keep the last,
+    PyTorch's gradient goes to both), so a write that would be differentiated is refused."""
+    positions = ops.indexing.index_read(tensor.xp.arange(tensor.numel()).reshape(tensor.shape), index)
+    if int(tensor.xp.unique(positions).size) != int(positions.size):
+        raise RuntimeError(
+            "__setitem__: the index names some element more than once, so which value lands there is "
+            "unspecified and the gradient would be ambiguous; use an index without repeats"
+        )
+
+
+def _scaled(other, alpha, name: str):
+    """``alpha * other`` for ``add_``/``sub_``, accepting PyTorch's deprecated ``add_(alpha, other)``."""
+    if isinstance(alpha, Tensor) and not isinstance(other, Tensor):  # the old form: add_(Number alpha, Tensor other)
+        other, alpha = alpha, other
+    if isinstance(alpha, Tensor):
+        raise TypeError(f"{name}(other, alpha=1): alpha must be a number, got a tensor of shape {alpha.shape}")
+    return other if alpha == 1 else other * alpha
 
 
 def where(condition, input, other) -> Tensor:  # noqa: A002 (PyTorch's argument names)
@@ -868,8 +1084,8 @@ def where(condition, input, other) -> Tensor:  # noqa: A002 (PyTorch's argument 
     if condition.dtype != backend.bool_:
         condition = condition.bool()
     a, b = like._operand(input), like._operand(other)
-    if a.dtype != b.dtype:  # NumPy's promotion picks the common dtype of the two branches
-        common = backend.result_type(a.dtype, b.dtype)
+    if a.dtype != b.dtype:  # PyTorch's promotion: a 0-d branch does not widen a dimensioned one of its kind
+        common = backend.operands_result_type(a, b)
         a, b = a.to(common), b.to(common)
     return ops.Where.apply(condition, a, b)
 
@@ -889,7 +1105,7 @@ def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
                 f"cat: tensors must match in every dimension but {dim}; "
                 f"tensors[0] has shape {first.shape}, tensors[{position}] has shape {other.shape}"
             )
-    common = backend.result_type(*(t.dtype for t in tensors))
+    common = backend.result_type(*(t.dtype for t in tensors))  # PyTorch's: int64 with float32 is float32
     return ops.Cat.apply(*(t.to(common) for t in tensors), axis=dim)
 
 

@@ -4,8 +4,12 @@ from the engine."""
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
+
 from ..autograd import constant
-from ..tensor import Tensor, one_hot, stack
+from ..tensor import Tensor, one_hot, stack, where
 
 __all__ = [
     "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "layer_norm", "linear",
@@ -24,7 +28,15 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
-    """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch."""
+    """y = x Wᵀ + b, with W of shape (out_features, in_features) as in PyTorch. ``input`` and ``bias``
+    must have the weight's dtype: as in PyTorch nothing is promoted (an int64 input would otherwise
+    give float64 out of a float32 layer)."""
+    for what, tensor in (("input", input), ("bias", bias)):
+        if tensor is not None and tensor.dtype != weight.dtype:
+            # an integer model is no remedy (its init and optimizers are fractional): suggest it for floats only
+            model = f" or model.to({str(tensor.dtype)!r})" if tensor.dtype.kind == "f" else ""
+            raise TypeError(f"linear: expected {what} of the weight's dtype {weight.dtype}, got {tensor.dtype}; "
+                            f"convert it (e.g. {what}.to({str(weight.dtype)!r})){model}")
     if input.shape[-1] != weight.shape[-1]:
         raise ValueError(
             f"linear: input has {input.shape[-1]} features (shape {input.shape}) but the weight "
@@ -96,11 +108,35 @@ def _check_targets(name: str, logits: Tensor, target: Tensor) -> None:
         raise ValueError(f"{name}: input of shape {logits.shape} needs target of shape {expected}, got {target.shape}")
 
 
-def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Negative log-likelihood: -input[n, target[n]] for log-probabilities ``input`` of shape
-    (N, C) or (N, C, L) (or (C,) with a 0-d target). Targets equal to ``ignore_index`` add
-    nothing, and the mean is over the others."""
+def _check_class_arguments(name: str, logits: Tensor, ignore_index, weight) -> None:
+    """PyTorch's checks on ``ignore_index`` and ``weight``. ``weight`` is keyword-only here (in PyTorch it
+    comes third), so a PyTorch-style positional weight lands in ``ignore_index`` and must fail loudly."""
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"{name}: ignore_index must be an int, got {type(ignore_index).__name__}"
+                        + (" (pass class weights as weight=...)" if isinstance(ignore_index, Tensor) else ""))
+    if weight is None:
+        return
+    classes = logits.shape[1] if logits.ndim > 1 else logits.shape[0]
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{name}: weight must be a Tensor of shape ({classes},), got {type(weight).__name__}")
+    if weight.shape != (classes,):
+        raise ValueError(f"{name}: weight must have shape ({classes},), one entry per class, got {weight.shape}")
+    if weight.device != logits.device:
+        raise ValueError(f"{name}: weight must be on the input's device {logits.device}, got {weight.device}")
+    if weight.dtype != logits.dtype:
+        raise TypeError(f"{name}: weight must have the input's dtype {logits.dtype}, got {weight.dtype}")
+    if weight.requires_grad:  # as PyTorch: the loss is not differentiated with respect to the weights
+        raise ValueError(f"{name}: weight must not require grad; pass weight.detach()")
+
+
+def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100, reduction: str = "mean", *,  # noqa: A002
+             weight: Tensor | None = None) -> Tensor:
+    """Negative log-likelihood: -weight[c]·input[n, c] with c = target[n], for log-probabilities
+    ``input`` of shape (N, C) or (N, C, L) (or (C,) with a 0-d target); ``weight`` (C,) defaults to
+    ones. Targets equal to ``ignore_index`` add nothing, and the mean divides by the total weight
+    of the others: with every target ignored it is 0/0 = NaN and the gradient is zero, as in PyTorch."""
     _check_targets("nll_loss", input, target)
+    _check_class_arguments("nll_loss", input, ignore_index, weight)
     log_probs = input.unsqueeze(0) if input.ndim == 1 else input
     labels = target.reshape(1) if input.ndim == 1 else target
     classes = log_probs.shape[1]
@@ -112,23 +148,37 @@ def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100, reduction:
         raise IndexError(f"nll_loss: target {int(bad.reshape(-1)[0])} is out of range for {classes} classes")
     order = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
     moved = log_probs.permute(*order)  # classes last: (N, d1, ..., C), lined up with the labels (N, d1, ...)
-    chosen = (safe[..., None] == xp.arange(classes)).astype(input.dtype)  # one-hot of the targets
-    picked = (moved * constant(chosen)).sum(-1)
-    mask = constant(keep.astype(input.dtype))
-    losses = -(picked * mask)
+    # Gathered by indexing, not by a one-hot product, and ignored targets zeroed by `where`, not by a
+    # product: other entries then get an exact 0 of gradient (never 0·NaN), and a -inf log-probability
+    # anywhere but at a kept target cannot turn the loss into NaN (0·-inf), as in PyTorch.
+    flat = moved.reshape(-1, classes)
+    picked = where(keep, flat[xp.arange(flat.shape[0]), safe.reshape(-1)].reshape(labels.shape), 0.0)
+    weights = keep.astype(input.dtype) if weight is None else xp.where(keep, weight.data[safe], 0)
+    if reduction == "mean":
+        total = weights.sum()
+        # Each kept target's share of the mean, weights[n] / total, is its gradient factor in PyTorch; an
+        # ignored target's share is an exact 0 (0 / 1, never 0 / 0), so with every target ignored the
+        # gradient is zero, not 0·∞ = NaN. (Kept targets whose weights sum to 0 get 0/0 = NaN, as in PyTorch.)
+        with np.errstate(invalid="ignore"):  # that 0/0 is meant; NumPy would warn (CuPy ignores this)
+            share = weights / xp.where(keep, total, 1)
+        loss = -(picked * constant(share)).sum()
+        # With nothing kept PyTorch's value is 0/0 = NaN; adding a constant 0 otherwise changes nothing.
+        return loss + constant(xp.where(total == 0, xp.nan, 0).astype(input.dtype))
+    losses = 0.0 - picked * constant(weights)  # not -(...): an ignored target's loss is +0, as in PyTorch
     if input.ndim == 1:
         losses = losses.reshape(())
-    if reduction == "mean":
-        return losses.sum() / mask.sum()
     return _reduce(losses, reduction, "nll_loss")
 
 
-def cross_entropy(input: Tensor, target: Tensor, ignore_index: int = -100, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """-log softmax(input)[target], for logits (N, C) or (N, C, L) and class indices; the
-    log-softmax is the stable one, so logits of ±1000 are fine."""
+def cross_entropy(input: Tensor, target: Tensor, ignore_index: int = -100, reduction: str = "mean", *,  # noqa: A002
+                  weight: Tensor | None = None) -> Tensor:
+    """-weight[c]·log softmax(input)[c] with c the target, for logits (N, C) or (N, C, L) and class
+    indices (see ``nll_loss`` for ``weight``, ``ignore_index`` and the mean); the log-softmax is the
+    stable one, so logits of ±1000 are fine."""
     if input.ndim < 1:
         raise ValueError(f"cross_entropy: input must have a class dimension, got shape {input.shape}")
-    return nll_loss(input.log_softmax(1 if input.ndim > 1 else 0), target, ignore_index, reduction)
+    _check_class_arguments("cross_entropy", input, ignore_index, weight)
+    return nll_loss(input.log_softmax(1 if input.ndim > 1 else 0), target, ignore_index, reduction, weight=weight)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002

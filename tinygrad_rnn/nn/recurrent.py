@@ -72,15 +72,42 @@ def _project(x: Tensor, w_ih: Tensor, b_ih: Tensor | None) -> Tensor:
 
 def _check_dtype(name: str, what: str, tensor: Tensor, weight: Tensor) -> None:
     if tensor.dtype != weight.dtype:
+        # an integer model is no remedy (its init and optimizers are fractional): suggest it for floats only
+        model = f"model.to({str(tensor.dtype)!r}) or " if tensor.dtype.kind == "f" else ""
         raise TypeError(
             f"{name}: {what} has dtype {tensor.dtype} but the parameters are {weight.dtype}; "
-            f"convert one of them (e.g. model.to({str(tensor.dtype)!r}) or {what}.to({str(weight.dtype)!r}))"
+            f"convert {'one of them' if model else 'it'} (e.g. {model}{what}.to({str(weight.dtype)!r}))"
         )
 
 
 def _check_shape(name: str, what: str, tensor: Tensor, expected: tuple) -> None:
     if tuple(tensor.shape) != tuple(expected):
         raise ValueError(f"{name}: expected {what} of shape {tuple(expected)}, got {tuple(tensor.shape)}")
+
+
+def _lengths_as_ints(name: str, lengths, steps: int, batch: int) -> list:
+    """``lengths`` (a list, integer tensor or integer array of shape (batch,)) as Python ints in
+    [0, steps]. Anything else raises: a float would otherwise be cut to an int by one input form
+    and compared as a float (running one step more) by another."""
+    if isinstance(lengths, Tensor):
+        host = backend.to_numpy(lengths.data)
+    elif backend.is_array(lengths):
+        host = backend.to_numpy(lengths)
+    else:
+        try:
+            host = backend.host_array(lengths)
+        except ValueError:  # a ragged nested list
+            raise ValueError(f"{name}: lengths must have shape ({batch},), one integer per sequence, "
+                             f"got a ragged {type(lengths).__name__}") from None
+    if host.dtype.kind not in "iu":  # bool is refused too: True is no length
+        raise TypeError(f"{name}: lengths must be integers (one per sequence), got dtype {host.dtype}")
+    if host.shape != (batch,):
+        raise ValueError(f"{name}: lengths must have shape ({batch},), one integer per sequence, "
+                         f"got shape {host.shape}")
+    values = host.tolist()
+    if any(not 0 <= n <= steps for n in values):
+        raise ValueError(f"{name}: lengths must lie in [0, {steps}] (the padded length), got {values}")
+    return values
 
 
 class _RecurrentParameters(Module):
@@ -266,12 +293,7 @@ class _RecurrentLayer(_RecurrentParameters):
         """A (L, N) bool array: which sequences are still running at each step (None: all, always)."""
         if lengths is None:
             return None
-        values = lengths.numpy().tolist() if isinstance(lengths, Tensor) else [int(n) for n in lengths]
-        name = type(self).__name__
-        if len(values) != batch:
-            raise ValueError(f"{name}: lengths has {len(values)} entries for a batch of {batch}")
-        if any(not 0 <= n <= steps for n in values):
-            raise ValueError(f"{name}: every length must lie in [0, {steps}] (the padded length), got {values}")
+        values = _lengths_as_ints(type(self).__name__, lengths, steps, batch)
         if all(n == steps for n in values):
             return None
         with backend.device_of_array_context(like.data):

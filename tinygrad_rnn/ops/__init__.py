@@ -29,6 +29,7 @@ from .elementwise import (
     Tanh,
     Where,
 )
+from .inplace import SetItem
 from .linalg import MatMul
 from .movement import Cat, Clone, Expand, GetItem, Permute, Reshape, ScatterAdd, Split, ToDevice, Unbind
 from .reduce import Max, Sum
@@ -36,5 +37,5 @@ from .reduce import Max, Sum
 __all__ = [
     "Abs", "Add", "Cast", "Cat", "Clip", "Clone", "Cos", "Div", "Exp", "Expand", "GetItem", "Log", "MatMul",
     "Max", "Maximum", "Minimum", "Mul", "Neg", "Permute", "Pow", "PowScalar", "Relu", "Reshape",
-    "ScatterAdd", "Split", "Sigmoid", "Sin", "Sqrt", "Sub", "Sum", "Tanh", "ToDevice", "Unbind", "Where",
+    "ScatterAdd", "SetItem", "Split", "Sigmoid", "Sin", "Sqrt", "Sub", "Sum", "Tanh", "ToDevice", "Unbind", "Where",
 ]

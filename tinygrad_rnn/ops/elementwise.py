@@ -21,6 +21,9 @@ class _Broadcasting(Function):
 class Add(_Broadcasting):
     """``a + b``;  d/da = 1, d/db = 1."""
 
+    saves_inputs = False
+    saves_output = False
+
     def forward(self, a, b):
         self.check_shapes(a, b)
         return a + b
@@ -33,6 +36,9 @@ class Add(_Broadcasting):
 class Sub(_Broadcasting):
     """``a - b``;  d/da = 1, d/db = -1."""
 
+    saves_inputs = False
+    saves_output = False
+
     def forward(self, a, b):
         self.check_shapes(a, b)
         return a - b
@@ -44,6 +50,12 @@ class Sub(_Broadcasting):
 
 class Mul(_Broadcasting):
     """``a * b``;  d/da = b, d/db = a."""
+
+    saves_output = False
+
+    def read_inputs(self):  # a is read only for b's gradient and b only for a's: ``h * 0.5`` reads no h
+        need_a, need_b = self.needs_input_grad
+        return [i for i, needed in ((0, need_b), (1, need_a)) if needed]
 
     def forward(self, a, b):
         self.check_shapes(a, b)
@@ -60,6 +72,11 @@ class Mul(_Broadcasting):
 
 class Div(_Broadcasting):
     """``a / b``;  d/da = 1/b, d/db = -a/b²."""
+
+    saves_output = False
+
+    def read_inputs(self):  # b is always read; a only for b's gradient
+        return [0, 1] if self.needs_input_grad[1] else [1]
 
     def forward(self, a, b):
         self.check_shapes(a, b)
@@ -102,6 +119,8 @@ class Pow(_Broadcasting):
 class Maximum(_Broadcasting):
     """``maximum(a, b)``; the gradient goes to the larger input, split evenly on ties."""
 
+    saves_output = False
+
     def forward(self, a, b):
         self.check_shapes(a, b)
         return self.xp.maximum(a, b)
@@ -112,6 +131,8 @@ class Maximum(_Broadcasting):
 
 class Minimum(_Broadcasting):
     """``minimum(a, b)``; the gradient goes to the smaller input, split evenly on ties."""
+
+    saves_output = False
 
     def forward(self, a, b):
         self.check_shapes(a, b)
@@ -136,6 +157,8 @@ class Where(_Broadcasting):
     the boolean condition gets none.
     """
 
+    saves_output = False
+
     def forward(self, condition, a, b):
         self.check_shapes(condition, a, b)
         return self.xp.where(condition, a, b)
@@ -155,6 +178,9 @@ class Where(_Broadcasting):
 class Neg(Function):
     """``-x``;  d/dx = -1."""
 
+    saves_inputs = False
+    saves_output = False
+
     def forward(self, x):
         return -x
 
@@ -164,6 +190,8 @@ class Neg(Function):
 
 class PowScalar(Function):
     """``x ** p`` for a Python number p;  d/dx = p·x^(p-1)."""
+
+    saves_output = False
 
     def forward(self, x, exponent):
         self.exponent = exponent
@@ -180,6 +208,8 @@ class PowScalar(Function):
 class Exp(Function):
     """``exp(x)``;  d/dx = exp(x), the output itself."""
 
+    saves_inputs = False
+
     def forward(self, x):
         return self.xp.exp(x)
 
@@ -189,6 +219,8 @@ class Exp(Function):
 
 class Log(Function):
     """``ln(x)``;  d/dx = 1/x.  ln 0 = -inf and ln of a negative is NaN, without a warning (as PyTorch)."""
+
+    saves_output = False
 
     def forward(self, x):
         with backend.quiet_math(self.xp):
@@ -201,6 +233,8 @@ class Log(Function):
 class Sqrt(Function):
     """``√x``;  d/dx = 1/(2√x)."""
 
+    saves_inputs = False
+
     def forward(self, x):
         return self.xp.sqrt(x)
 
@@ -211,6 +245,8 @@ class Sqrt(Function):
 class Abs(Function):
     """``|x|``;  d/dx = sign(x), 0 at x = 0 (as in PyTorch)."""
 
+    saves_output = False
+
     def forward(self, x):
         return self.xp.abs(x)
 
@@ -220,6 +256,8 @@ class Abs(Function):
 
 class Tanh(Function):
     """``tanh(x)``;  d/dx = 1 - tanh²(x)."""
+
+    saves_inputs = False
 
     def forward(self, x):
         return self.xp.tanh(x)
@@ -236,6 +274,8 @@ class Sigmoid(Function):
     σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0.
     """
 
+    saves_inputs = False
+
     def forward(self, x):
         xp = self.xp
         e = xp.exp(-xp.abs(x))
@@ -249,6 +289,8 @@ class Sigmoid(Function):
 class Relu(Function):
     """``max(x, 0)``;  d/dx = 1 where x > 0, else 0."""
 
+    saves_output = False
+
     def forward(self, x):
         return self.xp.maximum(x, 0)
 
@@ -258,6 +300,8 @@ class Relu(Function):
 
 class Clip(Function):
     """``clip(x, low, high)`` (either bound may be None); d/dx = 1 inside [low, high], else 0."""
+
+    saves_output = False
 
     def forward(self, x, low, high):
         self.low, self.high = low, high
@@ -281,6 +325,9 @@ class Clip(Function):
 class Cast(Function):
     """Change dtype; the gradient is cast back to the input's dtype."""
 
+    saves_inputs = False
+    saves_output = False
+
     def forward(self, x, dtype):
         return x.astype(dtype)
 
@@ -291,6 +338,8 @@ class Cast(Function):
 class Sin(Function):
     """``sin(x)``;  d/dx = cos(x)."""
 
+    saves_output = False
+
     def forward(self, x):
         return self.xp.sin(x)
 
@@ -300,6 +349,8 @@ class Sin(Function):
 
 class Cos(Function):
     """``cos(x)``;  d/dx = -sin(x)."""
+
+    saves_output = False
 
     def forward(self, x):
         return self.xp.cos(x)

@@ -13,7 +13,16 @@ class MatMul(Function):
     batch dimensions broadcast, and their gradient is summed back.
     """
 
+    saves_output = False
+
     def forward(self, a, b):
+        # PyTorch refuses integer (or bool) @ float; NumPy would promote, e.g. int64 @ float32 to float64.
+        if (a.dtype.kind == "f") != (b.dtype.kind == "f"):
+            floating = a.dtype if a.dtype.kind == "f" else b.dtype
+            raise TypeError(
+                f"matmul: expected both operands floating point or both integer, got dtypes {a.dtype} and "
+                f"{b.dtype}; convert the other operand first (e.g. x.to({str(floating)!r}))"
+            )
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
         k_a = a.shape[-1]

@@ -6,12 +6,15 @@ from __future__ import annotations
 from .. import backend
 from ..autograd import Function
 from .broadcast import sum_to_shape
+from .indexing import index_add, index_read
 
 
 class Reshape(Function):
     """Same values, new shape; the gradient is reshaped back."""
 
     returns_view = True
+    saves_inputs = False
+    saves_output = False
 
     def forward(self, x, shape):
         try:
@@ -29,6 +32,8 @@ class Permute(Function):
     """Reorder axes; the gradient is permuted by the inverse order."""
 
     returns_view = True
+    saves_inputs = False
+    saves_output = False
 
     def forward(self, x, dims):
         self.dims = dims
@@ -45,8 +50,12 @@ class Expand(Function):
     """Broadcast to a larger shape (a view); the gradient is summed back."""
 
     returns_view = True
+    saves_inputs = False
+    saves_output = False
 
     def forward(self, x, shape):
+        if x.shape == shape:  # a plain view: NumPy's broadcast_to would make it read-only
+            return x[...]
         try:
             return self.xp.broadcast_to(x, shape)
         except ValueError:
@@ -57,43 +66,52 @@ class Expand(Function):
 
 
 class GetItem(Function):
-    """``x[index]`` for ints, slices, None, Ellipsis, integer or boolean arrays.
+    """``x[index]`` for an ``Index`` plan (``indexing.make_index``): ints, slices, None,
+    Ellipsis, integer or boolean arrays, applied as PyTorch applies them.
 
     The backward is a scatter-add: an element picked twice (``x[[0, 0]]``)
     receives both gradients.
     """
 
     returns_view = True
+    saves_inputs = False  # backward needs only the input's shape
+    saves_output = False
 
-    def forward(self, x, index, basic):
-        self.index, self.basic = index, basic
-        return x[index]
+    def forward(self, x, index):
+        self.index = index
+        self.returns_view = index.is_basic  # index arrays copy, as in PyTorch: no view then
+        if index.is_basic:
+            self.view_index = index  # a write into this view is a write into x[index] (autograd._mark_views)
+        return index_read(x, index)
 
     def backward(self, grad):
-        return ScatterAdd.apply(grad, index=self.index, basic=self.basic, shape=self.inputs[0].shape)
+        return ScatterAdd.apply(grad, index=self.index, shape=self.inputs[0].shape)
 
 
 class ScatterAdd(Function):
-    """Zeros of ``shape`` with ``values`` added at ``index`` (repeats add up).
+    """Zeros of ``shape`` with ``values`` added at ``index`` (an ``Index``; repeats add up).
 
     The adjoint of ``GetItem``: its backward reads the gradient back at ``index``.
     """
 
-    def forward(self, values, index, basic, shape):
-        self.index, self.basic = index, basic
+    saves_inputs = False
+    saves_output = False
+
+    def forward(self, values, index, shape):
+        self.index = index
         out = self.xp.zeros(shape, dtype=values.dtype)
-        if basic:  # ints and slices never repeat an element: plain assignment is enough
-            out[index] = values
-        else:
-            backend.scatter_add(out, index, values)
+        index_add(out, index, values)
         return out
 
     def backward(self, grad):
-        return GetItem.apply(grad, index=self.index, basic=self.basic)
+        return GetItem.apply(grad, index=self.index)
 
 
 class Cat(Function):
     """Concatenate along ``axis``; each input gets its slice of the gradient."""
+
+    saves_inputs = False
+    saves_output = False
 
     def forward(self, *arrays, axis):
         self.axis = axis
@@ -112,6 +130,9 @@ class Cat(Function):
 class ToDevice(Function):
     """Copy to another device; the gradient is copied back."""
 
+    saves_inputs = False
+    saves_output = False
+
     def forward(self, x, device):
         return backend.to_device(x, device)
 
@@ -121,6 +142,9 @@ class ToDevice(Function):
 
 class Clone(Function):
     """A copy with its own memory; the gradient passes through unchanged."""
+
+    saves_inputs = False
+    saves_output = False
 
     def forward(self, x):
         return x.copy()
@@ -138,6 +162,8 @@ class Split(Function):
     """
 
     returns_view = True
+    saves_inputs = False
+    saves_output = False
 
     def forward(self, x, sizes, axis):
         self.sizes, self.axis = sizes, axis
@@ -163,6 +189,8 @@ class Unbind(Function):
     """
 
     returns_view = True
+    saves_inputs = False
+    saves_output = False
 
     def forward(self, x, axis):
         self.axis = axis

@@ -15,6 +15,9 @@ class Sum(Function):
     """``sum(x, axes)``;  every element's derivative is 1, so the gradient is the
     output gradient copied (broadcast) back over the reduced axes."""
 
+    saves_inputs = False
+    saves_output = False
+
     def forward(self, x, axes, keepdims):
         self.axes = axes  # a tuple of non-negative axes
         return x.sum(axis=axes, keepdims=keepdims)

@@ -37,6 +37,18 @@ def check_betas(owner: str, betas) -> None:
             raise ValueError(f"{owner}: invalid betas[{position}]: expected a value in [0, 1), got {beta!r}")
 
 
+def new_state_array(p: Tensor, value):
+    """A fresh array holding ``value``, with ``p``'s array module and dtype: how an optimizer
+    should start a state entry (a momentum buffer, ...) from a gradient-derived value.
+
+    Not ``value.copy()``: NumPy's arithmetic on 0-d arrays (a scalar parameter's ``-grad`` or
+    ``grad + weight_decay * p``) returns NumPy *scalars*, whose copy is again a scalar. A
+    scalar has no in-place update, so ``buffer *= momentum`` would rebind a local name and the
+    stored state would silently stop changing.
+    """
+    return p.xp.array(value, dtype=p.dtype, copy=True)
+
+
 # ---------------------------------------------------------------- conversions for state_dict
 def _to_plain(value):
     """A copy of ``value`` made of NumPy arrays, Python numbers, lists and dicts only,
@@ -237,7 +249,11 @@ class Optimizer:
         """One saved state value, as the optimizer keeps it: a number, or an array like ``p``'s."""
         if isinstance(value, Tensor):
             value = value.data
-        if isinstance(value, list):  # an array that went through JSON
+        # An array that went through JSON: tolist() makes nested lists, or a bare float of a 0-d array (a 0-d
+        # parameter's state; kept as a number, ``buffer *= momentum`` would stop updating the state). No
+        # optimizer keeps a float number in its state (the step is an int), so a float here is such an array.
+        zero_d_array = p.ndim == 0 and (isinstance(value, float) or is_numpy_scalar(value) and value.dtype.kind == "f")
+        if isinstance(value, list) or zero_d_array:
             value = p.xp.asarray(value)
         if is_numpy_scalar(value):
             return value.item()

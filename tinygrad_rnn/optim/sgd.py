@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative, new_state_array
 
 
 class SGD(Optimizer):
@@ -44,7 +44,7 @@ class SGD(Optimizer):
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:  # the first step starts the running average at the gradient itself
-                buffer = state["momentum_buffer"] = g.copy()
+                buffer = state["momentum_buffer"] = new_state_array(p, g)
             else:
                 buffer *= momentum
                 buffer += (1 - group["dampening"]) * g
