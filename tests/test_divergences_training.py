@@ -7,7 +7,9 @@ itself (skipped cleanly without it).
 2. ``cross_entropy`` / ``nll_loss`` with every target ignored (the gradient was NaN);
 3. an integer input to a float layer or matmul (it silently came out float64);
 4. recurrent ``lengths`` that are not integers of shape (N,);
-5. PyTorch's positional forms of the creation functions (``randint(high, size)``, ...).
+5. PyTorch's positional forms of the creation functions (``randint(high, size)``, ...);
+6. ``load_state_dict``: between forward and backward (backward silently used the new
+   values) and with one bad value (the others were already overwritten).
 """
 
 from __future__ import annotations
@@ -177,8 +179,17 @@ def test_class_weights_hand_formula():
 def test_class_weight_and_ignore_index_errors_name_the_argument():
     x = tr.randn(4, 3)
     target = tr.tensor([0, 1, 2, 1])
-    with pytest.raises(TypeError, match="ignore_index.*weight="):  # PyTorch's third positional is the weight
-        F.cross_entropy(x, target, tr.tensor([1.0, 2.0, 3.0]))
+    w = tr.tensor([1.0, 2.0, 3.0])  # PyTorch's third positional is the weight, here too
+    assert F.cross_entropy(x, target, w).item() == F.cross_entropy(x, target, weight=w).item()
+    assert nn.CrossEntropyLoss(w)(x, target).item() == F.cross_entropy(x, target, weight=w).item()
+    with pytest.raises(ValueError, match="size_average= and reduce= are deprecated"):
+        F.cross_entropy(x, target, None, True)
+    with pytest.raises(ValueError, match="size_average= and reduce= are deprecated"):
+        nn.MSELoss(reduce=False)
+    with pytest.raises(ValueError, match="label_smoothing is not supported"):
+        nn.CrossEntropyLoss(label_smoothing=0.1)(x, target)
+    with pytest.raises(TypeError, match="reduction must be"):
+        F.mse_loss(x, x, reduction=w)
     with pytest.raises(TypeError, match="ignore_index"):
         F.nll_loss(x, target, ignore_index=1.5)
     with pytest.raises(ValueError, match=r"weight must have shape \(3,\)"):
@@ -187,6 +198,41 @@ def test_class_weight_and_ignore_index_errors_name_the_argument():
         F.cross_entropy(x, target, weight=tr.tensor([1.0, 2.0, 3.0], dtype=F64))
     with pytest.raises(ValueError, match="weight must not require grad"):
         F.cross_entropy(x, target, weight=tr.tensor([1.0, 2.0, 3.0], requires_grad=True))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_loss_modules_take_pytorchs_positional_order(torch, reduction):
+    rng = np.random.default_rng(3)
+    logits, probs = rng.normal(size=(5, 3)), rng.uniform(size=(5, 3))
+    target, weight = np.array([0, 2, 1, 1, 0]), np.array([0.5, 2.0, 1.5])
+    pairs = [
+        (lambda lib, w: lib.nn.CrossEntropyLoss(w, None, 1, None, reduction), "class"),
+        (lambda lib, w: lib.nn.NLLLoss(w, None, 2, None, reduction), "class"),
+        (lambda lib, w: lib.nn.BCEWithLogitsLoss(w, None, None, reduction, w * 2), "binary"),
+        (lambda lib, w: lib.nn.MSELoss(None, None, reduction), "binary"),
+    ]
+    for make, kind in pairs:
+        values = []
+        for lib in (tr, torch):
+            x = lib.tensor(logits, dtype=lib.float64, requires_grad=True)
+            y = lib.tensor(target) if kind == "class" else lib.tensor(probs, dtype=lib.float64)
+            loss = make(lib, lib.tensor(weight, dtype=lib.float64))(x, y)
+            loss.sum().backward()
+            values.append((loss.detach().numpy(), x.grad.numpy()))
+        for mine, theirs in zip(*values):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_mse_loss_weight_matches_torch(torch):
+    rng = np.random.default_rng(4)
+    a, b, w = rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.uniform(size=(4, 3))
+    for reduction in ("mean", "sum", "none"):
+        mine = F.mse_loss(tr.tensor(a), tr.tensor(b), reduction=reduction, weight=tr.tensor(w))
+        theirs = torch.nn.functional.mse_loss(torch.tensor(a), torch.tensor(b), reduction=reduction,
+                                              weight=torch.tensor(w))
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"weight must have the input's shape \(4, 3\), got \(3,\)"):
+        F.mse_loss(tr.tensor(a), tr.tensor(b), weight=tr.ones(3))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -410,3 +456,46 @@ def test_creation_forms_match_torch(torch, expression):
         assert ours[:2] == theirs[:2]
         if theirs[2] is not None:
             np.testing.assert_array_equal(ours[2], theirs[2])
+
+
+# ================================================================ 6. load_state_dict
+def test_load_state_dict_between_forward_and_backward_makes_backward_raise():
+    layer = nn.Linear(3, 2)
+    x = tr.ones(4, 3, requires_grad=True)
+    loss = (layer(x) ** 2).sum()  # x's gradient needs the weight as it was in the forward
+    before = layer.weight.numpy().copy()
+    layer.load_state_dict({k: np.asarray(v) * 2 for k, v in layer.state_dict().items()})
+    np.testing.assert_array_equal(layer.weight.numpy(), before * 2)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+
+def test_load_state_dict_keeps_memory_dtype_and_bumps_the_version():
+    layer = nn.Linear(2, 2)
+    weight, memory, version = layer.weight, layer.weight.data, layer.weight._version[0]
+    layer.load_state_dict({"weight": np.ones((2, 2)), "bias": [1, 2]})  # float64 and ints: cast, as PyTorch does
+    assert layer.weight is weight and layer.weight.data is memory and layer.weight.dtype == tr.float32
+    assert weight._version[0] == version + 1
+    np.testing.assert_array_equal(layer.bias.numpy(), [1.0, 2.0])
+
+
+def test_load_state_dict_is_all_or_nothing_and_names_every_bad_key():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 1))
+    before = {k: np.array(v) for k, v in model.state_dict().items()}
+    state = {k: np.zeros(v.shape) for k, v in before.items()}
+    state["3.bias"] = np.array(["a"])  # the last key is not numeric
+    state["0.weight"] = np.zeros((3, 2))  # and the first has the wrong shape
+    with pytest.raises(RuntimeError, match="nothing was loaded") as error:
+        model.load_state_dict(state)
+    assert "3.bias" in str(error.value) and "<U1" in str(error.value)
+    assert "0.weight" in str(error.value) and "(3, 2)" in str(error.value)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(np.asarray(value), before[key])  # untouched
+
+
+def test_load_state_dict_between_forward_and_backward_matches_torch(torch):
+    layer = torch.nn.Linear(3, 2)
+    loss = (layer(torch.ones(4, 3, requires_grad=True)) ** 2).sum()
+    layer.load_state_dict({k: v * 2 for k, v in layer.state_dict().items()})
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()

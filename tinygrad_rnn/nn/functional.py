@@ -18,6 +18,8 @@ __all__ = [
 
 
 def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+    if not isinstance(reduction, str):
+        raise TypeError(f"{name}: reduction must be 'mean', 'sum' or 'none', got a {type(reduction).__name__}")
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
@@ -129,12 +131,23 @@ def _check_class_arguments(name: str, logits: Tensor, ignore_index, weight) -> N
         raise ValueError(f"{name}: weight must not require grad; pass weight.detach()")
 
 
-def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100, reduction: str = "mean", *,  # noqa: A002
-             weight: Tensor | None = None) -> Tensor:
+def _refuse_legacy_reduction(name: str, size_average, reduce) -> None:  # noqa: A002
+    """PyTorch's deprecated ``size_average=``/``reduce=`` pair: refused, never guessed at (the
+    arguments exist only so that PyTorch's positional order lines up)."""
+    if size_average is not None or reduce is not None:
+        raise ValueError(
+            f"{name}: size_average= and reduce= are deprecated in PyTorch and not supported here; use "
+            f"reduction='mean', 'sum' or 'none' (got size_average={size_average!r}, reduce={reduce!r})"
+        )
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,  # noqa: A002
+             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: -weight[c]·input[n, c] with c = target[n], for log-probabilities
     ``input`` of shape (N, C) or (N, C, L) (or (C,) with a 0-d target); ``weight`` (C,) defaults to
     ones. Targets equal to ``ignore_index`` add nothing, and the mean divides by the total weight
     of the others: with every target ignored it is 0/0 = NaN and the gradient is zero, as in PyTorch."""
+    _refuse_legacy_reduction("nll_loss", size_average, reduce)
     _check_targets("nll_loss", input, target)
     _check_class_arguments("nll_loss", input, ignore_index, weight)
     log_probs = input.unsqueeze(0) if input.ndim == 1 else input
@@ -170,29 +183,61 @@ def nll_loss(input: Tensor, target: Tensor, ignore_index: int = -100, reduction:
     return _reduce(losses, reduction, "nll_loss")
 
 
-def cross_entropy(input: Tensor, target: Tensor, ignore_index: int = -100, reduction: str = "mean", *,  # noqa: A002
-                  weight: Tensor | None = None) -> Tensor:
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,  # noqa: A002
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """-weight[c]·log softmax(input)[c] with c the target, for logits (N, C) or (N, C, L) and class
     indices (see ``nll_loss`` for ``weight``, ``ignore_index`` and the mean); the log-softmax is the
-    stable one, so logits of ±1000 are fine."""
+    stable one, so logits of ±1000 are fine. PyTorch's argument order; ``label_smoothing`` other
+    than 0 and class-probability targets are not supported and raise."""
+    _refuse_legacy_reduction("cross_entropy", size_average, reduce)
+    if label_smoothing != 0.0:
+        raise ValueError(
+            f"cross_entropy: label_smoothing is not supported here (got {label_smoothing}); mix the "
+            "smoothing in yourself: (1 - e)·cross_entropy(x, y) - e·log_softmax(x, 1).mean(1).mean()"
+        )
     if input.ndim < 1:
         raise ValueError(f"cross_entropy: input must have a class dimension, got shape {input.shape}")
     _check_class_arguments("cross_entropy", input, ignore_index, weight)
-    return nll_loss(input.log_softmax(1 if input.ndim > 1 else 0), target, ignore_index, reduction, weight=weight)
+    return nll_loss(input.log_softmax(1 if input.ndim > 1 else 0), target, weight, None, ignore_index, None, reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """(input - target)², averaged (or summed, or not reduced)."""
+def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
+             weight: Tensor | None = None) -> Tensor:
+    """(input - target)², averaged (or summed, or not reduced), in PyTorch's argument order. With
+    ``weight`` w (the input's shape) each term is w·(input - target)² and the mean is the weighted
+    one, Σ w·(input - target)² / Σ w, as in PyTorch."""
+    _refuse_legacy_reduction("mse_loss", size_average, reduce)
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} differ")
     difference = input - target
-    return _reduce(difference * difference, reduction, "mse_loss")
+    if weight is None:
+        return _reduce(difference * difference, reduction, "mse_loss")
+    weight_shape = tuple(getattr(weight, "shape", ()))
+    if weight_shape != input.shape:
+        raise ValueError(f"mse_loss: weight must have the input's shape {input.shape}, got {weight_shape}")
+    weighted = difference * difference * weight
+    return weighted.sum() / weight.sum() if reduction == "mean" else _reduce(weighted, reduction, "mse_loss")
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
+def _weighted(loss: Tensor, weight, name: str) -> Tensor:
+    """``loss * weight`` for an elementwise loss, ``weight`` broadcast to the loss's shape (never the
+    other way round: a weight that would grow the loss is an error, not a silently bigger loss)."""
+    if weight is None:
+        return loss
+    shape = getattr(weight, "shape", ())
+    if len(shape) > loss.ndim or any(w not in (1, n) for w, n in zip(shape[::-1], loss.shape[::-1])):
+        raise ValueError(f"{name}: weight of shape {tuple(shape)} does not broadcast to the loss's shape {loss.shape}")
+    return loss * weight
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
+                                     size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
-    """-[p·y·log σ(x) + (1-y)·log(1-σ(x))], computed as (1-y)·x + (1 + (p-1)·y)·log(1 + e^-x)
-    with log(1 + e^-x) = logsumexp(0, -x), which never overflows."""
+    """-w·[p·y·log σ(x) + (1-y)·log(1-σ(x))], computed as w·[(1-y)·x + (1 + (p-1)·y)·log(1 + e^-x)]
+    with log(1 + e^-x) = logsumexp(0, -x), which never overflows; ``weight`` w broadcasts to the
+    input's shape, ``pos_weight`` p to its last dimension (PyTorch's argument order)."""
+    _refuse_legacy_reduction("binary_cross_entropy_with_logits", size_average, reduce)
     if input.shape != target.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: input shape {input.shape} and target shape "
                          f"{target.shape} differ")
@@ -203,5 +248,6 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, reduction: s
         loss = (1 - target) * input + softplus_neg
     else:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
+    loss = _weighted(loss, weight, "binary_cross_entropy_with_logits")
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 

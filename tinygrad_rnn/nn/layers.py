@@ -236,45 +236,56 @@ class Flatten(Module):
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean"):
+    """A loss module: holds the loss function's arguments, in PyTorch's order."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
+        F._refuse_legacy_reduction(type(self).__name__, size_average, reduce)
         self.reduction = reduction
 
 
-class CrossEntropyLoss(_Loss):
-    """``F.cross_entropy`` as a module."""
-
-    def __init__(self, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__(reduction)
-        self.ignore_index = ignore_index
-
-    def forward(self, input, target):  # noqa: A002
-        return F.cross_entropy(input, target, self.ignore_index, self.reduction)
-
-
-class NLLLoss(CrossEntropyLoss):
+class NLLLoss(_Loss):
     """``F.nll_loss`` as a module."""
 
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.weight, self.ignore_index = weight, ignore_index
+
     def forward(self, input, target):  # noqa: A002
-        return F.nll_loss(input, target, self.ignore_index, self.reduction)
+        return F.nll_loss(input, target, self.weight, None, self.ignore_index, None, self.reduction)
+
+
+class CrossEntropyLoss(NLLLoss):
+    """``F.cross_entropy`` as a module."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):  # noqa: A002
+        return F.cross_entropy(input, target, self.weight, None, self.ignore_index, None, self.reduction,
+                               self.label_smoothing)
 
 
 class MSELoss(_Loss):
     """``F.mse_loss`` as a module."""
 
     def forward(self, input, target):  # noqa: A002
-        return F.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
     """``F.binary_cross_entropy_with_logits`` as a module."""
 
-    def __init__(self, reduction: str = "mean", pos_weight=None):
-        super().__init__(reduction)
-        self.pos_weight = pos_weight
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.weight, self.pos_weight = weight, pos_weight
 
     def forward(self, input, target):  # noqa: A002
-        return F.binary_cross_entropy_with_logits(input, target, self.reduction, self.pos_weight)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 

@@ -209,10 +209,15 @@ class Module:
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy values from ``state_dict`` (NumPy arrays, tensors or anything array-like)
-        into this module's parameters and buffers, keeping each one's dtype and device.
+        into this module's parameters and buffers, in place, keeping each one's dtype,
+        device and memory (optimizers and views keep seeing them).
 
-        With ``strict`` (the default) any missing key, unexpected key or shape mismatch
-        raises one error that lists them all; shape mismatches always raise.
+        All or nothing: every key, shape and value is checked before anything is written,
+        and one error lists every problem (with ``strict``, the default, missing and
+        unexpected keys are problems too; shape mismatches and non-numeric values always
+        are). Each tensor written has its version bumped, as any in-place write does, so a
+        backward through a graph recorded before the load raises instead of silently
+        using the new values.
         """
         own = {}
         for module_name, module in self.named_modules():
@@ -222,30 +227,27 @@ class Module:
                         own[f"{module_name}.{name}" if module_name else name] = tensor
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
-        mismatched = []
+        arrays, bad = {}, []
         for key, tensor in own.items():
             if key in state_dict:
-                value = state_dict[key]
-                value = value.data if isinstance(value, Tensor) else value
-                shape = tuple(value.shape if backend.is_array(value) else backend.host_array(value).shape)
-                if shape != tensor.shape:
-                    mismatched.append(f"{key}: expected shape {tensor.shape}, got {shape}")
+                problem, arrays[key] = _loadable_array(state_dict[key], tensor)
+                if problem:
+                    bad.append(f"{key}: {problem}")
         problems = []
-        if mismatched:
-            problems.append("shape mismatches: " + "; ".join(mismatched))
+        if bad:
+            problems.append("bad values: " + "; ".join(bad))
         if strict and missing:
             problems.append("missing keys: " + ", ".join(missing))
         if strict and unexpected:
             problems.append("unexpected keys: " + ", ".join(unexpected))
         if problems:
-            raise RuntimeError(f"load_state_dict into {type(self).__name__}: " + " | ".join(problems))
+            name = type(self).__name__
+            raise RuntimeError(f"load_state_dict into {name} (nothing was loaded): " + " | ".join(problems))
         with no_grad():
-            for key, tensor in own.items():
-                if key in state_dict:
-                    value = state_dict[key]
-                    value = value.data if isinstance(value, Tensor) else value
-                    array = backend.host_array(value) if not backend.is_array(value) else value
-                    tensor.data = backend.to_device(array, tensor.device).astype(tensor.dtype, copy=True)
+            for key, array in arrays.items():
+                tensor = own[key]
+                tensor.data[...] = backend.to_device(array, tensor.device)  # in place; casts to tensor's dtype
+                tensor._version[0] += 1
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ calling
@@ -265,3 +267,19 @@ class Module:
             child_lines = repr(child).split("\n")
             lines.append(f"  ({name}): " + "\n  ".join(child_lines))
         return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
+
+
+def _loadable_array(value, tensor: Tensor):
+    """``(problem, array)``: ``value`` as an array that fits ``tensor``, or a description of
+    why it does not (wrong shape, not numeric) for ``load_state_dict``'s one error."""
+    array = value.data if isinstance(value, Tensor) else value
+    if not backend.is_array(array):
+        try:
+            array = backend.host_array(array)
+        except (TypeError, ValueError) as error:
+            return f"cannot be read as an array ({error})", None
+    if array.dtype.kind not in "biuf":
+        return f"expected numbers to store in a {tensor.dtype} tensor, got dtype {array.dtype}", None
+    if tuple(array.shape) != tensor.shape:
+        return f"expected shape {tensor.shape}, got {tuple(array.shape)}", None
+    return None, array
