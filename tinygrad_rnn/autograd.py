@@ -202,11 +202,13 @@ class Function:
             _mark_views(inputs[0], outputs, node.view_index)
         if not _grad_mode.enabled:
             return outputs if several else outputs[0]
-        for t in inputs:
+        wanted = False
+        for t in inputs:  # one pass (this runs for every op): stale views, and whether a gradient is wanted
             if t._base is not None and t._base.grad_fn is not t._base_grad_fn:
                 _refuse_stale_view(cls, t)
+            wanted = wanted or t.requires_grad
         # Integer and bool results (casts, comparisons) are flat almost everywhere: no graph.
-        if outputs[0].data.dtype.kind == "f" and any(t.requires_grad for t in inputs):
+        if wanted and outputs[0].data.dtype.kind == "f":
             node.inputs = inputs
             # Where each input's gradient goes, fixed now: an in-place write may later give the
             # input tensor a new grad_fn, but this node consumed the value from before the write.

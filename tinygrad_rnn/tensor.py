@@ -571,6 +571,8 @@ class Tensor:
         default float (true division)."""
         other = self._operand(other)
         a, b = (other, self) if reflected else (self, other)
+        if a.dtype == b.dtype and (a.dtype.kind == "f" or not floating):
+            return a, b  # the common case, kept cheap: nothing to cast
         common = a.dtype if a.dtype == b.dtype else backend.operands_result_type(a, b)
         if floating and common.kind != "f":
             common = backend.DEFAULT_FLOAT

@@ -31,4 +31,13 @@ def sum_to_shape(grad, shape: tuple):
     lead = grad.ndim - len(shape)
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
     summed = grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
-    return summed.reshape(shape)
+    return reshape_to(summed, shape)
+
+
+def reshape_to(tensor, shape: tuple):
+    """``tensor.reshape(shape)``, or ``tensor`` itself when it has that shape already.
+
+    For backward code: a public ``reshape`` always makes a new node (a view is a new
+    tensor, as in PyTorch), and a backward that reshaped to the same shape would pay
+    for a node on every step of training for nothing."""
+    return tensor if tensor.shape == tuple(shape) else tensor.reshape(shape)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..autograd import Function
-from .broadcast import broadcast_shape, sum_to_shape
+from .broadcast import broadcast_shape, reshape_to, sum_to_shape
 
 
 class MatMul(Function):
@@ -52,8 +52,8 @@ class MatMul(Function):
             shape.append(1)
         if a.ndim == 1:
             shape.insert(len(shape) - 1, 1)
-        grad = grad.reshape(tuple(shape))
+        grad = reshape_to(grad, tuple(shape))
         need_a, need_b = self.needs_input_grad
-        grad_a = sum_to_shape(grad @ b2.mT, a2.shape).reshape(a.shape) if need_a else None
-        grad_b = sum_to_shape(a2.mT @ grad, b2.shape).reshape(b.shape) if need_b else None
+        grad_a = reshape_to(sum_to_shape(grad @ b2.mT, a2.shape), a.shape) if need_a else None
+        grad_b = reshape_to(sum_to_shape(a2.mT @ grad, b2.shape), b.shape) if need_b else None
         return grad_a, grad_b

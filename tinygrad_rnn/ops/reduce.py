@@ -4,6 +4,7 @@ backward spreads the output gradient back over those axes."""
 from __future__ import annotations
 
 from ..autograd import Function, constant
+from .broadcast import reshape_to
 
 
 def keepdims_shape(shape: tuple, axes: tuple) -> tuple:
@@ -24,7 +25,8 @@ class Sum(Function):
 
     def backward(self, grad):
         (x,) = self.inputs
-        return grad.reshape(keepdims_shape(x.shape, self.axes)).expand(x.shape)
+        kept = reshape_to(grad, keepdims_shape(x.shape, self.axes))
+        return kept if kept.shape == x.shape else kept.expand(x.shape)
 
 
 class Max(Function):
@@ -40,4 +42,4 @@ class Max(Function):
         shape = keepdims_shape(x.shape, self.axes)
         is_max = x.data == self.output.data.reshape(shape)
         share = is_max / is_max.sum(axis=self.axes, keepdims=True)
-        return grad.reshape(shape) * constant(share.astype(grad.dtype))
+        return reshape_to(grad, shape) * constant(share.astype(grad.dtype))
