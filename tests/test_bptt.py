@@ -164,6 +164,13 @@ def test_three_way_agreement_fixed_hard_case(kind):
                          with_initial_state=True, lengths=[7, 0, 3, 1], bias=True, seed=5))
 
 
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_three_way_agreement_fixed_case_without_lengths(kind):
+    """The unmasked branch of every backward (no ``lengths``), whatever hypothesis draws."""
+    check_three_way(Case(kind, 3, 4, steps=7, batch=4, num_layers=2, bidirectional=True,
+                         with_initial_state=True, lengths=None, bias=True, seed=6))
+
+
 # Long sequences: fewer examples (each runs the composed road over up to 1,000 steps).
 @settings(max_examples=max(2, settings.default.max_examples // 5))
 @given(case=cases(max_steps=1000, max_size=3), scale=st.sampled_from([1.0, 5.0]))
@@ -204,6 +211,8 @@ PLANTED_BUGS = {
     # drop the forget gate's contribution to the cell gradient: dc_{t-1} = dc_t ⊙ f
     "lstm: no forget-gate term in dc_{t-1}": (
         "lstm_backward", "dc = d_c_new * f if k is None", "dc = 0 * d_c_new if k is None"),
+    "lstm: dc_{t-1} without the forget-gate factor": (
+        "lstm_backward", "dc = d_c_new * f if k is None", "dc = d_c_new if k is None"),
     "gru: no direct z ⊙ h_{t-1} path": ("gru_backward", "dh_direct = d_hp @ w_hh + d_h_new * z",
                                          "dh_direct = d_hp @ w_hh"),
     "rnn: tanh' as 1 - tanh": ("rnn_backward", "d_new * (1 - activated[t] ** 2)", "d_new * (1 - activated[t])"),

@@ -221,6 +221,17 @@ def test_retain_grad_keeps_gradient_of_a_non_leaf():
     assert y.grad.grad_fn is None and not y.grad.requires_grad
 
 
+def test_retain_grad_accumulates_across_backward_passes():
+    x = leaf(np.array([1.0, -3.0]))
+    y = x * 2
+    y.retain_grad()
+    loss = y.sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert_close(y.grad, [2.0, 2.0], atol=0, rtol=0)  # accumulated as PyTorch does, not overwritten
+    assert_close(x.grad, [4.0, 4.0], atol=0, rtol=0)
+
+
 def test_register_hook_sees_the_gradient():
     values = np.array([1.0, 2.0])
     x = leaf(values)

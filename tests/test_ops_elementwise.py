@@ -90,6 +90,10 @@ UNARY = [
     Unary("abs", lambda x: x.abs(), np.abs, np.sign, kinks=(0.0,), smooth=False),
     Unary("abs_builtin", abs, np.abs, np.sign, kinks=(0.0,), smooth=False),
     Unary("tanh", lambda x: x.tanh(), np.tanh, lambda a: 1.0 - np.tanh(a) ** 2),
+    Unary("sin", lambda x: x.sin(), np.sin, np.cos),
+    Unary("sin_function", tr.sin, np.sin, np.cos),
+    Unary("cos", lambda x: x.cos(), np.cos, lambda a: -np.sin(a)),
+    Unary("cos_function", tr.cos, np.cos, lambda a: -np.sin(a)),
     Unary(
         "sigmoid",
         lambda x: x.sigmoid(),

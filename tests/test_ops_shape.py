@@ -466,6 +466,29 @@ def test_chunk(data):
     assert tr.gradcheck(lambda t: t.chunk(chunks, dim), [tr.tensor(x, requires_grad=True)])
 
 
+@pytest.mark.parametrize(
+    "take, expected",
+    [
+        (lambda x: x.split([1, 2])[0], [1.0, 0.0, 0.0]),  # the other piece received no gradient: zeros
+        (lambda x: x.split(1)[2], [0.0, 0.0, 1.0]),
+        (lambda x: x.chunk(3)[1], [0.0, 1.0, 0.0]),
+        (lambda x: x.unbind(0)[0], [1.0, 0.0, 0.0]),
+        (lambda x: x.unbind(0)[2] * 2, [0.0, 0.0, 2.0]),
+    ],
+)
+def test_pieces_that_receive_no_gradient_give_zeros(take, expected):
+    x = tr.tensor([5.0, 6.0, 7.0], dtype=tr.float64, requires_grad=True)
+    take(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_unbind_rows_that_receive_no_gradient_give_zeros():
+    x = tr.ones(3, 2, dtype=tr.float64, requires_grad=True)
+    rows = x.unbind(0)
+    (rows[1] * tr.tensor([2.0, 3.0], dtype=tr.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0], [2, 3], [0, 0]])
+
+
 def test_chunk_sizes_explicit():
     assert [p.shape[0] for p in tr.zeros(5).chunk(2)] == [3, 2]
     assert [p.shape[0] for p in tr.zeros(6).chunk(4)] == [2, 2, 2]
