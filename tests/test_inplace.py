@@ -472,3 +472,13 @@ def test_random_programs_of_in_place_writes_views_and_item_assignment(program):
                     values.append(float(_run_program(tr, steps, seed, leaves=moved)[0]))
             numeric[index] = (values[0] - values[1]) / (2 * eps)
         np.testing.assert_allclose(ours[position], numeric, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["clamp_", "clip_"])
+def test_clamp_in_place_gradient_is_one_inside_the_range_only(name):
+    x = tr.tensor([-1.0, -0.2, 0.3, 2.0], dtype=tr.float64, requires_grad=True)
+    y = x * 2
+    assert getattr(y, name)(-1.0, 1.0) is y  # in place: the same tensor comes back
+    np.testing.assert_array_equal(y.detach().numpy(), [-1.0, -0.4, 0.6, 1.0])
+    (y * tr.tensor([1.0, 2.0, 3.0, 4.0], dtype=tr.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 4.0, 6.0, 0.0])  # 2·w inside, 0 where clamped

@@ -200,6 +200,17 @@ def test_cast_float32_to_float64(x):
     assert_close(leaf2.grad, upstream * np.exp(x32.astype(np.float64)), atol=1e-5, rtol=1e-5)
 
 
+def test_cast_to_float16_gradient_comes_back_in_the_leafs_dtype():
+    """``.half()``: values rounded to float16; d/dx of 3·half(x) is 3, returned as float64."""
+    x = tr.tensor([0.1, -2.5, 3.0], dtype=tr.float64, requires_grad=True)
+    out = x.half()
+    assert out.dtype == np.float16
+    np.testing.assert_array_equal(out.numpy(), np.array([0.1, -2.5, 3.0]).astype(np.float16))
+    (out * 3).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0, 3.0])
+
+
 def test_cast_to_integer_is_not_differentiable():
     """Only floating-point tensors may require grad (``requires_grad_`` refuses integer
     ones); an integer cast has derivative 0 almost everywhere, and PyTorch cuts it
@@ -234,10 +245,16 @@ BINARY = [
     Binary("add", lambda a, b: a + b, np.add, lambda g, a, b: (g, g)),
     Binary("add_method", lambda a, b: a.add(b), np.add, lambda g, a, b: (g, g)),
     Binary("sub", lambda a, b: a - b, np.subtract, lambda g, a, b: (g, -g)),
+    Binary("sub_method", lambda a, b: a.sub(b), np.subtract, lambda g, a, b: (g, -g)),
     Binary("mul", lambda a, b: a * b, np.multiply, lambda g, a, b: (g * b, g * a)),
+    Binary("mul_method", lambda a, b: a.mul(b), np.multiply, lambda g, a, b: (g * b, g * a)),
     Binary("div", lambda a, b: a / b, np.divide, lambda g, a, b: (g / b, -g * a / b**2), prepare=_b_away_from_zero),
+    Binary("div_method", lambda a, b: a.div(b), np.divide, lambda g, a, b: (g / b, -g * a / b**2),
+           prepare=_b_away_from_zero),
     Binary("pow", lambda a, b: a**b, np.power, lambda g, a, b: (g * b * a ** (b - 1), g * a**b * np.log(a)),
            a_range=(0.2, 3.0), b_range=(-2.0, 2.0)),
+    Binary("pow_method", lambda a, b: a.pow(b), np.power,
+           lambda g, a, b: (g * b * a ** (b - 1), g * a**b * np.log(a)), a_range=(0.2, 3.0), b_range=(-2.0, 2.0)),
     Binary("maximum", lambda a, b: a.maximum(b), np.maximum,
            lambda g, a, b: (g * (a > b), g * (a < b)), prepare=_untied),
     Binary("maximum_function", tr.maximum, np.maximum,
@@ -248,7 +265,7 @@ BINARY = [
            lambda g, a, b: (g * (a < b), g * (a > b)), prepare=_untied),
 ]
 
-SMOOTH_BINARY = {"add", "sub", "mul", "div", "pow"}
+SMOOTH_BINARY = {"add", "sub", "mul", "div", "pow", "sub_method", "mul_method", "div_method", "pow_method"}
 
 
 def _binary_inputs(data, case: Binary):

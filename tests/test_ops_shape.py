@@ -496,6 +496,19 @@ def test_chunk_sizes_explicit():
 
 
 # ---------------------------------------------------------------- matmul
+def test_numpy_array_at_tensor_is_recorded():
+    """``ndarray @ tensor`` reaches ``Tensor.__rmatmul__``: dL/dB = Aᵀ G (on the CPU: a NumPy
+    array is a CPU operand)."""
+    left = np.array([[1.0, 0.0], [2.0, 1.0], [0.5, -1.0]])
+    t = tr.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=tr.float64, requires_grad=True, device="cpu")
+    out = left @ t
+    assert isinstance(out, tr.Tensor)
+    np.testing.assert_allclose(out.detach().numpy(), left @ t.detach().numpy())
+    upstream = distinct_upstream((3, 2))
+    out.backward(tr.tensor(upstream, device="cpu"))
+    np.testing.assert_allclose(t.grad.numpy(), left.T @ upstream, rtol=1e-12)
+
+
 def np_matmul_gradients(g, a, b):
     """dA = G Bᵀ and dB = Aᵀ G, with 1-D operands promoted and batch dims summed back."""
     a2 = a[None, :] if a.ndim == 1 else a

@@ -1,0 +1,131 @@
+"""Every differentiable op the package exports has a gradient test, and a new one cannot
+land without one.
+
+The lists below classify every public Tensor method, every arithmetic operator and every
+``tr.`` function: either it is differentiable and named with the test module whose tests
+hold its gradient against a closed form, finite differences or PyTorch, or it is not
+differentiable and says why. An export in neither list fails ``test_every_export_is_classified``:
+whoever adds an op must add its gradient test and name it here. (``tr.abs`` and the other
+functions made from methods by ``_function_of`` in ``__init__.py`` are the methods
+themselves, and are checked to be.)
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+
+TESTS = Path(__file__).parent
+
+# op -> the test module holding its gradient (closed form and finite differences, or PyTorch)
+GRADIENT_TESTS = {
+    **dict.fromkeys(
+        "abs add clamp clip cos div exp log maximum minimum mul neg pow relu sigmoid sin sqrt sub tanh where "
+        "float double half to".split(), "test_ops_elementwise"),
+    **dict.fromkeys(
+        "amax amin dropout log_softmax logsumexp max mean min softmax std sum var".split(), "test_ops_reduce"),
+    **dict.fromkeys(
+        "broadcast_to chunk expand flatten matmul permute reshape split squeeze swapaxes transpose unbind "
+        "unsqueeze view".split(), "test_ops_shape"),
+    **dict.fromkeys("add_ clamp_ clip_ clone copy_ div_ fill_ mul_ sub_ zero_".split(), "test_inplace"),
+    **dict.fromkeys("cpu cuda".split(), "test_devices"),
+    # operators: the module and the spelling searched for in it
+    "__abs__": ("test_ops_elementwise", "abs,"), "__add__": ("test_ops_elementwise", "a + b"),
+    "__radd__": ("test_ops_elementwise", "2 + x"), "__sub__": ("test_ops_elementwise", "a - b"),
+    "__rsub__": ("test_ops_elementwise", "2 - x"), "__mul__": ("test_ops_elementwise", "a * b"),
+    "__rmul__": ("test_ops_elementwise", "2.5 * x"), "__truediv__": ("test_ops_elementwise", "a / b"),
+    "__rtruediv__": ("test_ops_elementwise", "3 / x"), "__pow__": ("test_ops_elementwise", "a**b"),
+    "__rpow__": ("test_ops_elementwise", "2**x"), "__neg__": ("test_ops_elementwise", "-x"),
+    "__matmul__": ("test_ops_shape", " @ "), "__rmatmul__": ("test_ops_shape", "left @ t"),
+    "__getitem__": ("test_ops_shape", "t[index]"), "__setitem__": ("test_inplace", "] = "),
+    "__iadd__": ("test_inplace", "+="), "__isub__": ("test_inplace", "-="), "__imul__": ("test_inplace", "*="),
+    "__itruediv__": ("test_inplace", "/="),
+    # functions that are not methods
+    "cat": ("test_ops_shape", "tr.cat("), "stack": ("test_ops_shape", "tr.stack("),
+    "tr.where": ("test_ops_elementwise", "tr.where("),
+}
+
+NOT_DIFFERENTIABLE = {
+    **dict.fromkeys("all any argmax argmin eq isfinite isnan".split(), "a bool or integer result"),
+    **dict.fromkeys("bool int long".split(), "a cast to a non-float dtype (cut from the graph, as in PyTorch)"),
+    **dict.fromkeys("item tolist numpy".split(), "a conversion out of the framework"),
+    **dict.fromkeys("dim numel size".split(), "a shape query"),
+    **dict.fromkeys("new_ones new_tensor new_zeros".split(), "creates a new leaf"),
+    **dict.fromkeys("normal_ uniform_".split(), "fills with random numbers (gradient to the old values is 0)"),
+    **dict.fromkeys("backward detach register_hook requires_grad_ retain_grad".split(), "graph control"),
+    **dict.fromkeys(
+        "arange eye from_dlpack from_numpy full full_like linspace ones ones_like rand rand_like randint randn "
+        "randn_like tensor zeros zeros_like one_hot".split(), "creates a tensor"),
+    **dict.fromkeys(
+        "get_default_device set_default_device get_rng_state set_rng_state manual_seed is_grad_enabled load save "
+        "grad gradcheck gradgradcheck".split(), "not an op on tensors"),
+}
+
+OPERATORS = ["__abs__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+             "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__matmul__", "__rmatmul__", "__getitem__",
+             "__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__"]
+
+
+def _methods() -> set:
+    return {n for n in dir(tr.Tensor) if not n.startswith("_") and callable(getattr(tr.Tensor, n))}
+
+
+def _functions() -> set:
+    """``tr.`` functions, except those made from a method (they are that method)."""
+    names = {n for n in dir(tr) if not n.startswith("_") and inspect.isfunction(getattr(tr, n))}
+    return {n for n in names if n not in tr._METHODS_AS_FUNCTIONS}
+
+
+def _exports() -> set:
+    functions = {f"tr.{n}" if n in _methods() else n for n in _functions()}
+    return _methods() | set(OPERATORS) | functions
+
+
+def test_every_export_is_classified():
+    exports = _exports()
+    unclassified = sorted(exports - set(GRADIENT_TESTS) - set(NOT_DIFFERENTIABLE))
+    assert not unclassified, (
+        f"exported but neither gradient-tested nor declared not differentiable: {unclassified}; write the "
+        "op's gradient test and name its module in GRADIENT_TESTS (tests/test_op_coverage.py)"
+    )
+    stale = sorted((set(GRADIENT_TESTS) | set(NOT_DIFFERENTIABLE)) - exports)
+    assert not stale, f"listed but no longer exported: {stale}"
+    assert not set(GRADIENT_TESTS) & set(NOT_DIFFERENTIABLE)
+
+
+@pytest.mark.parametrize("op", sorted(GRADIENT_TESTS))
+def test_the_named_module_tests_the_gradient_of_the_op(op):
+    entry = GRADIENT_TESTS[op]
+    module, spelling = entry if isinstance(entry, tuple) else (entry, None)
+    source = (TESTS / f"{module}.py").read_text()
+    if spelling is None:
+        name = op.removeprefix("tr.")
+        found = re.search(rf"\.{name}\(|tr\.{name}\b|\"{name}\"", source)
+    else:
+        found = spelling in source
+    assert found, f"{module}.py never calls {op}"
+    assert re.search(r"\.grad\b|check_gradients|gradcheck", source), f"{module}.py checks no gradient"
+
+
+@pytest.mark.parametrize("name", sorted(tr._METHODS_AS_FUNCTIONS))
+def test_functions_made_from_methods_call_the_method(name):
+    function = getattr(tr, name)
+    assert inspect.getclosurevars(function).nonlocals["method"] is getattr(tr.Tensor, name)
+    assert function.__doc__ == getattr(tr.Tensor, name).__doc__
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x.argmax(), lambda x: x.argmin(), lambda x: x.eq(x), lambda x: x.isnan(), lambda x: x.isfinite(),
+    lambda x: x.all(), lambda x: x.any(), lambda x: x.long(), lambda x: x.int(), lambda x: x.bool(),
+])
+def test_the_ops_declared_not_differentiable_make_no_graph(call):
+    x = tr.tensor([1.0, -2.0], requires_grad=True)
+    out = call(x)
+    assert out.grad_fn is None and not out.requires_grad
+    assert np.asarray(out.numpy()).dtype.kind in "biu"
