@@ -1,5 +1,5 @@
 """The autograd engine: the graph shapes, modes and failure cases that broke earlier
-autograd projects (see DESIGN.md, "The autograd engine"). Every test asserts exact
+autograd projects (see docs/architecture.md, "The backward pass"). Every test asserts exact
 gradient values (or the exact error), so a plausible engine bug makes it fail."""
 
 from __future__ import annotations

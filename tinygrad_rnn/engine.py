@@ -1,0 +1,193 @@
+"""The backward pass: walk the graph from the outputs to the leaves, applying the chain rule.
+
+The walk (``_walk``) is written once, in the four steps of docs/architecture.md, and used by
+two short functions: ``run_backward`` (``Tensor.backward``: add the gradients into every
+leaf's ``.grad``) and ``grad`` (``tr.grad``: return the gradients of chosen tensors).
+
+The order comes from generation numbers (a node's generation is one more than its deepest
+input's) and a heap, never from recursion, so a 100,000-op chain works. Backward formulas
+are written with Tensor ops; under ``create_graph=True`` they record a graph of their own,
+which is what makes higher-order gradients work.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+
+from .anomaly import _check_finite, anomaly_mode
+from .grad_mode import _GradModeGuard
+
+
+def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted: dict | None) -> dict:
+    """Propagate ``grad_outputs`` from ``outputs`` back through the graph.
+
+    Returns ``{id(tensor): (tensor, complete gradient)}`` for the tensors in ``wanted``
+    (id -> tensor) that the walk reached, or, with ``wanted=None``, for every leaf reached
+    (then tensors that asked for ``retain_grad`` get their ``.grad`` on the way).
+    """
+    leaves: dict[int, tuple] = {}  # a leaf's gradient is summed here; complete only at the end
+    found: dict[int, tuple] = {}  # complete gradients of wanted non-leaf tensors
+    pending: dict = {}  # node -> gradient w.r.t. each of its outputs, summed so far
+    heap: list = []
+    tie = itertools.count()  # heap tie-breaker: nodes themselves are not comparable
+
+    def send(tensor, edge, grad) -> None:
+        """Add ``grad`` to what ``edge`` = (node, output slot) has received; (None, _) is a leaf."""
+        node, slot = edge
+        if node is None:
+            if wanted is None or id(tensor) in wanted:
+                _accumulate(leaves, tensor, grad)
+            return
+        grads = pending.get(node)
+        if grads is None:
+            grads = pending[node] = [None] * len(node.output_refs)
+            heapq.heappush(heap, (-node.generation, next(tie), node))
+        grads[slot] = grad if grads[slot] is None else grads[slot] + grad
+
+    processed = []
+    with _GradModeGuard(create_graph):  # backward formulas record a graph only for create_graph
+        for output, grad in zip(outputs, grad_outputs):
+            send(output, (output.grad_fn, output._output_nr), grad)
+        while heap:
+            # 1. The deepest node left: every node that consumed its outputs has run, so the
+            #    gradients it received are complete (the sum over all uses).
+            node = heapq.heappop(heap)[2]
+            grads = pending.pop(node)
+            _check_node_usable(node)
+            # 2. Its outputs' gradients are final: hooks may change them; retain_grad and tr.grad read them.
+            for slot, output_ref in enumerate(node.output_refs):
+                output, grad = output_ref(), grads[slot]
+                if output is None or grad is None:
+                    continue
+                grads[slot] = grad = _run_hooks(output, grad)
+                if wanted is None and output._retains_grad:
+                    output.grad = grad.detach() if output.grad is None else output.grad + grad.detach()
+                elif wanted is not None and id(output) in wanted:
+                    _accumulate(found, output, grad)
+            # 3. The chain rule: gradient w.r.t. the outputs in, gradients w.r.t. the inputs out.
+            input_grads = node.backward(*grads)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            if anomaly_mode.enabled:
+                _check_finite(node, input_grads)
+            # 4. Each input's gradient goes along the edge recorded in the forward pass.
+            for tensor, edge, needed, input_grad in zip(node.inputs, node.input_edges, node.needs_input_grad,
+                                                        input_grads):
+                if needed and input_grad is not None:
+                    send(tensor, edge, _fit_gradient(input_grad, tensor, node))
+            processed.append(node)
+        for key, (tensor, grad) in leaves.items():  # a leaf's gradient is complete only now
+            found[key] = (tensor, _run_hooks(tensor, grad))
+    if not retain_graph:
+        for node in processed:
+            node.release()
+    return found
+
+
+def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool) -> None:
+    """``Tensor.backward``: add d(outputs)/d(leaf), weighted by ``grad_outputs``, into every leaf's ``.grad``."""
+    for tensor, grad in _walk(outputs, grad_outputs, retain_graph, create_graph, wanted=None).values():
+        if not create_graph:
+            grad = _tensor_module.Tensor._wrap(grad.data.copy())  # own memory, never a view
+        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    ``grad_outputs`` weights each output (needed for outputs with more than one
+    element). With ``create_graph=True`` the results carry a graph, so they can be
+    differentiated again: that is how second derivatives are taken. An input that
+    the outputs do not depend on raises an error, or gives None with ``allow_unused``.
+    """
+    single = isinstance(outputs, _tensor_module.Tensor)
+    outputs = [outputs] if single else list(outputs)
+    inputs = [inputs] if isinstance(inputs, _tensor_module.Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, _tensor_module.Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for position, tensor in enumerate(inputs):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"grad: inputs[{position}] (shape {tensor.shape}) does not require grad")
+    for position, output in enumerate(outputs):
+        if not output.requires_grad:
+            raise RuntimeError(f"grad: outputs[{position}] (shape {output.shape}) does not require grad")
+    starts = [initial_gradient(o, g, f"grad_outputs[{i}]") for i, (o, g) in enumerate(zip(outputs, grad_outputs))]
+    retain = create_graph if retain_graph is None else retain_graph
+    found = _walk(outputs, starts, retain, create_graph, wanted={id(t): t for t in inputs})
+    results = tuple(found[id(t)][1] if id(t) in found else None for t in inputs)
+    for position, result in enumerate(results):
+        if result is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: inputs[{position}] (shape {inputs[position].shape}) was not used to compute the "
+                "outputs; pass allow_unused=True to get None for it"
+            )
+    return results
+
+
+# ---------------------------------------------------------------- the walk's helpers
+def _check_node_usable(node) -> None:
+    """Refuse a node whose graph was freed, or whose saved values were changed in place since."""
+    if node.inputs is None:
+        raise RuntimeError(
+            f"Trying to backward through the graph a second time (through {node.name}): "
+            "its saved values were freed by the first backward. "
+            "Pass retain_graph=True to the first backward() if you need to call it twice."
+        )
+    saved = [(f"input {i}", node.inputs[i], node.input_versions[i]) for i in node.read_inputs()]
+    if node.saves_output:
+        saved += [(f"output {i}", ref(), v) for i, (ref, v) in enumerate(zip(node.output_refs, node.output_versions))]
+    for what, tensor, version in saved:
+        if tensor is not None and tensor._version[0] != version:
+            raise RuntimeError(
+                f"{what} of {node.name} (shape {tensor.shape}) was modified in place after it was "
+                f"saved for backward (version {tensor._version[0]}, expected {version}); its gradient "
+                "would be wrong. Modify a .clone() instead."
+            )
+
+
+def _run_hooks(tensor, grad):
+    """Call the tensor's hooks on its complete gradient; a hook may return a replacement."""
+    for hook in tensor._hooks.values():
+        changed = hook(grad)
+        grad = grad if changed is None else changed
+    return grad
+
+
+def _accumulate(store: dict, tensor, grad) -> None:
+    entry = store.get(id(tensor))
+    store[id(tensor)] = (tensor, grad if entry is None else entry[1] + grad)
+
+
+def _fit_gradient(grad, tensor, node):
+    """A gradient has its tensor's dtype and shape; anything else is a bug in an op."""
+    if grad.shape != tensor.shape:
+        raise RuntimeError(
+            f"{node.name} returned a gradient of shape {grad.shape} "
+            f"for an input of shape {tensor.shape}"
+        )
+    return grad if grad.dtype == tensor.dtype else grad.to(tensor.dtype)
+
+
+def initial_gradient(output, gradient, name: str):
+    """The starting gradient of a backward pass: given, or 1 for a one-element output."""
+    if gradient is None:
+        if output.numel() != 1:
+            raise RuntimeError(
+                f"grad can be created implicitly only for one-element outputs, but this tensor has shape "
+                f"{output.shape}: pass {name}= (a tensor of that shape), or reduce it first, e.g. .sum()"
+            )
+        return output.new_ones(output.shape)
+    gradient = gradient if isinstance(gradient, _tensor_module.Tensor) else output.new_tensor(gradient)
+    if gradient.shape != output.shape:
+        raise ValueError(f"{name}: expected shape {output.shape} (the output's), got {gradient.shape}")
+    if gradient.device != output.device:
+        raise RuntimeError(f"{name}: expected device {output.device} (the output's), got {gradient.device}")
+    return gradient if gradient.dtype == output.dtype else gradient.to(output.dtype)
+
+
+# The Tensor class sits above this module, so it cannot be imported here: autograd.py sets
+# this to the ``tensor`` module once both have loaded (it is looked up only when ops run).
+_tensor_module = None

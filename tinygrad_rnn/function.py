@@ -1,0 +1,201 @@
+"""The graph node: ``Function``, and what happens to the graph when a tensor is written in place.
+
+``Function.apply`` runs an op's ``forward`` on raw arrays, wraps the result in a Tensor and,
+when a gradient is wanted, records the node: its inputs, where each input's gradient goes
+(``input_edges``), the versions of what backward will read, and weak references to its
+outputs. That record is the graph; ``engine.py`` walks it backwards.
+
+The second half is the in-place machinery (docs/architecture.md, "In-place writes"): views
+share their base's version counter, and a write *rebases* the graph (``split_history`` and
+``adopt_history``) so that earlier consumers keep the old value's history and later ones
+differentiate through the write.
+
+This module never imports ``tensor.py`` by name at import time: the Tensor class sits above
+it. It reaches the class through the module object, imported at the very end.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from . import backend
+from .anomaly import _user_frame, anomaly_mode
+from .grad_mode import _grad_mode  # one thread-local object: read its .enabled on each op
+
+
+class Function:
+    """One node of the graph: an op's ``forward`` (arrays in, array out) and its
+    ``backward`` (gradient of the output in, gradients of the inputs out).
+
+    Subclasses implement::
+
+        def forward(self, *arrays, **params) -> array
+        def backward(self, grad: Tensor) -> Tensor | None | tuple[Tensor | None, ...]
+
+    ``forward`` may keep on ``self`` what ``backward`` needs. ``backward`` finds the
+    input tensors in ``self.inputs`` and the output tensor in ``self.output``; it
+    must use Tensor ops only, so that its own work can be differentiated.
+
+    A few ops (``unbind``, ``split``) make several outputs: their ``forward``
+    returns a tuple of arrays, ``apply`` returns a tuple of tensors, and their
+    ``backward(*grads)`` gets one gradient per output (None for an output that
+    received none).
+    """
+
+    returns_view = False  # True for ops whose output shares memory with their first input
+    view_index = None  # for a view made by basic indexing: the index (an in-place write may go through it)
+    # What backward reads the *values* of (PyTorch's "saved tensors"). Only those are checked
+    # against in-place changes: ``h = x @ w; h += b`` is fine (matmul never reads its output),
+    # ``y = x.tanh(); y += 1`` is refused at backward (tanh's derivative reads y). Safe default: both.
+    saves_inputs = True
+    saves_output = True
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on tensors ``inputs``, recording the node if a gradient is wanted."""
+        node = cls()
+        arrays = [t.data for t in inputs]
+        if len(arrays) > 1:
+            backend.check_same_device(cls.__name__, arrays)
+        node.xp = backend.module_of(arrays[0])
+        with backend.device_of_array_context(arrays[0]):  # cuda:N runs on GPU N
+            result = node.forward(*arrays, **params)
+        several = isinstance(result, tuple)
+        wrap = _tensor_module.Tensor._wrap
+        outputs = tuple(wrap(r) for r in result) if several else (wrap(result),)
+        if node.returns_view:  # a view shares its base's memory and version counter
+            _mark_views(inputs[0], outputs, node.view_index)
+        if not _grad_mode.enabled:
+            return outputs if several else outputs[0]
+        wanted = False
+        for t in inputs:  # one pass (this runs for every op): stale views, and whether a gradient is wanted
+            if t._base is not None and t._base.grad_fn is not t._base_grad_fn:
+                _refuse_stale_view(cls, t)
+            wanted = wanted or t.requires_grad
+        # Integer and bool results (casts, comparisons) are flat almost everywhere: no graph.
+        if wanted and outputs[0].data.dtype.kind == "f":
+            node.inputs = inputs
+            # Where each input's gradient goes, fixed now: an in-place write may later give the
+            # input tensor a new grad_fn, but this node consumed the value from before the write.
+            node.input_edges = edges = tuple((t.grad_fn, t._output_nr) for t in inputs)
+            node.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            node.generation = 1 + max(fn.generation if fn else 0 for fn, _ in edges)
+            node.input_versions = tuple(t._version[0] for t in inputs)
+            # Weak, so output -> grad_fn -> output is no cycle: the graph dies with its output.
+            node.output_refs = tuple(weakref.ref(out) for out in outputs)
+            node.output_versions = tuple(out._version[0] for out in outputs)
+            if anomaly_mode.enabled:
+                node.created_at = _user_frame()
+            for position, out in enumerate(outputs):
+                out.requires_grad = True
+                out.grad_fn = node
+                out._output_nr = position
+        return outputs if several else outputs[0]
+
+    def read_inputs(self):
+        """Positions of the inputs whose values backward reads (checked for in-place changes)."""
+        return range(len(self.inputs)) if self.saves_inputs else ()
+
+    @property
+    def output(self):
+        """The tensor this node made (alive during backward: its consumers hold it)."""
+        return self.output_refs[0]()
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward")
+
+    def backward(self, grad):
+        raise NotImplementedError(f"{type(self).__name__} must implement backward")
+
+    def release(self) -> None:
+        """Drop everything backward needed (inputs and saved arrays): the graph is freed."""
+        kept = {k: self.__dict__[k] for k in ("generation", "output_refs", "output_versions", "input_edges")}
+        self.__dict__.clear()  # the graph's shape stays, its saved values go
+        self.__dict__.update(kept)
+        self.inputs = None
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+
+# ---------------------------------------------------------------- views and in-place writes
+def _mark_views(source, outputs, index) -> None:
+    """Outputs of a view op share ``source``'s memory and version counter. Each remembers its
+    root base and the base's ``grad_fn`` at this moment: if an in-place write later gives the
+    base a new history, the view's own history is stale, and using it raises (see below).
+    A view made by basic indexing of the base itself also keeps the ``index``: a write into
+    the view is then a write into ``base[index]`` (``Tensor._write_through_view``)."""
+    base = source if source._base is None else source._base
+    for out in outputs:
+        out._version = source._version
+        out._base = base
+        out._base_grad_fn = base.grad_fn
+        out._view_index = index if source._base is None else None
+
+
+def _refuse_stale_view(op, view) -> None:
+    raise RuntimeError(
+        f"{op.__name__}: an input (shape {view.shape}) is a view of a tensor (shape {view._base.shape}) that was "
+        "written in place after the view was taken; the view's values changed but its gradient history did "
+        "not, so its gradient would be wrong. Take the view again after the write (e.g. index the base anew)."
+    )
+
+
+def split_history(tensor, copy_values: bool):
+    """Before an in-place write to ``tensor``: a new tensor object that takes over its past.
+
+    The returned ``old`` stands for the values before the write: it gets the tensor's
+    ``grad_fn`` (the node that made those values now names ``old`` as its output), its hooks
+    (they see the gradient of the value they were registered on, as in PyTorch) and, unless
+    ``copy_values``, its memory and version counter, so a node that saved the old values and
+    reads them in backward sees the write and refuses. With ``copy_values`` (the write's own
+    backward reads the old values, as ``mul_`` does) ``old`` keeps a copy instead.
+    """
+    old = _tensor_module.Tensor._wrap(tensor.data.copy() if copy_values else tensor.data)
+    if copy_values:
+        old._version = [tensor._version[0]]
+    else:
+        old._version = tensor._version
+    old.requires_grad, old.grad_fn, old._output_nr = tensor.requires_grad, tensor.grad_fn, tensor._output_nr
+    old._hooks, tensor._hooks = tensor._hooks, {}
+    if tensor.grad_fn is not None:
+        _retarget_output(tensor.grad_fn, tensor._output_nr, old)
+    return old
+
+
+def join_history(tensor, old) -> None:
+    """Undo ``split_history`` when the write failed before anything was written."""
+    tensor._hooks = old._hooks
+    if old.grad_fn is not None:
+        _retarget_output(old.grad_fn, old._output_nr, tensor)
+
+
+def adopt_history(tensor, result) -> None:
+    """After an in-place write: ``tensor`` holds ``result``'s values, so it becomes the output
+    of the node that made ``result`` (the write's node). Its identity and memory stay."""
+    node = result.grad_fn
+    tensor.grad_fn, tensor._output_nr = node, result._output_nr
+    if node is not None:
+        tensor.requires_grad = True
+        _retarget_output(node, result._output_nr, tensor)
+
+
+def _retarget_output(node, slot: int, tensor) -> None:
+    refs, versions = list(node.output_refs), list(node.output_versions)
+    refs[slot], versions[slot] = weakref.ref(tensor), tensor._version[0]
+    node.output_refs, node.output_versions = tuple(refs), tuple(versions)
+
+
+def constant(array):
+    """Wrap an array as a tensor outside any graph (masks and signs inside backward formulas)."""
+    return _tensor_module.Tensor._wrap(array)
+
+
+# The Tensor class sits above this module, so it cannot be imported here: autograd.py sets
+# this to the ``tensor`` module once both have loaded (it is looked up only when ops run).
+_tensor_module = None

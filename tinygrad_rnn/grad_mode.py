@@ -1,0 +1,74 @@
+"""Grad mode: whether new ops record a graph. On by default; ``no_grad`` turns it off for
+inference and optimizer steps, per thread."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+
+class _GradMode(threading.local):
+    """Per-thread switch: one thread's ``no_grad`` never affects another thread."""
+
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops record a graph (the default)."""
+    return _grad_mode.enabled
+
+
+class _GradModeGuard:
+    """Sets grad mode for a ``with`` block or, used as a decorator, for every call."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.previous = _grad_mode.enabled
+        _grad_mode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc_info):
+        _grad_mode.enabled = self.previous
+
+    def __call__(self, function):
+        mode = self.mode
+        if isinstance(self, set_grad_enabled):  # it switched when made; as a decorator it must not
+            _grad_mode.enabled = self.previous
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with _GradModeGuard(mode):
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeGuard):
+    """``with tr.no_grad():`` ops inside record no graph (inference, optimizer steps)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(_GradModeGuard):
+    """``with tr.enable_grad():`` record a graph again inside a ``no_grad`` block."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+class set_grad_enabled(_GradModeGuard):
+    """``tr.set_grad_enabled(False)`` switches at once; as a ``with`` block it restores on exit."""
+
+    def __init__(self, mode: bool):
+        super().__init__(mode)
+        self.previous = _grad_mode.enabled
+        _grad_mode.enabled = self.mode
+
+    def __enter__(self):
+        return self
