@@ -8,7 +8,10 @@ differentiable and says why. An export in neither list fails ``test_every_export
 whoever adds an op must add its gradient test and name it here. (``tr.abs`` and the other
 functions made from methods by ``_function_of`` in ``__init__.py`` are the methods
 themselves, and are checked to be.)
-"""
+
+The ops registered with ``@register`` (``ops/registry.py``: ``exp``, ``tanh``, ...) get their
+method and ``tr.`` function from the registry; the tests at the end walk it: each registered
+op must be named in GRADIENT_TESTS, and its method must be the registered op."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import numpy as np
 import pytest
 
 import tinygrad_rnn as tr
+from tinygrad_rnn.ops import REGISTRY
 
 TESTS = Path(__file__).parent
 
@@ -129,3 +133,20 @@ def test_the_ops_declared_not_differentiable_make_no_graph(call):
     out = call(x)
     assert out.grad_fn is None and not out.requires_grad
     assert np.asarray(out.numpy()).dtype.kind in "biu"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_registered_op_has_a_gradient_test(name):
+    assert name in GRADIENT_TESTS, (
+        f"ops.REGISTRY makes x.{name}() ({REGISTRY[name].op.__name__}), but GRADIENT_TESTS names no test of its "
+        "gradient: add it to the unary table of tests/test_ops_elementwise.py and its name here"
+    )
+    assert (name in tr._METHODS_AS_FUNCTIONS) == REGISTRY[name].function, f"tr.{name} exists iff function=True"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_the_method_of_a_registered_op_applies_it(name):
+    method, op = getattr(tr.Tensor, name), REGISTRY[name].op
+    assert method.__doc__ == op.__doc__, f"Tensor.{name} is not the registered op's method (a name clash?)"
+    x = tr.tensor([0.5, 1.5], requires_grad=True)
+    assert type(getattr(x, name)().grad_fn) is op

@@ -43,6 +43,7 @@ from .creation import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .ops.registry import REGISTRY as _REGISTRY
 from .random import get_rng_state, set_rng_state
 from .serialization import load, save
 from .tensor import Tensor, cat, one_hot, stack, where
@@ -68,15 +69,17 @@ def _function_of(name: str):
     return function
 
 
-_METHODS_AS_FUNCTIONS = (
-    "abs amax amin argmax argmin chunk clamp clip cos dropout exp flatten log log_softmax logsumexp matmul "
-    "max maximum mean min minimum permute relu reshape sigmoid sin softmax split sqrt squeeze std sum tanh "
-    "transpose unbind unsqueeze var"
-).split()
+# The Tensor methods that are also ``tr.`` functions: the ops registered with ``function=True``
+# (``exp``, ``tanh``, ...: see ops/registry.py), and these, whose methods are written out.
+_METHODS_AS_FUNCTIONS = sorted(
+    [name for name, entry in _REGISTRY.items() if entry.function]
+    + "amax amin argmax argmin chunk clamp clip dropout flatten log_softmax logsumexp matmul max maximum mean "
+    "min minimum permute reshape softmax split squeeze std sum transpose unbind unsqueeze var".split()
+)
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
 del _name
 
-from . import cuda, data, nn, optim, training  # noqa: E402 (layers 4 and 5, nn and optimizers, build on everything above)
+from . import cuda, data, nn, optim, training, utils  # noqa: E402 (layers 4 and 5, nn and optimizers, build on everything above)
 
 __version__ = "0.1.0"

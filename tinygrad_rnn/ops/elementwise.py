@@ -6,6 +6,7 @@ from __future__ import annotations
 from .. import backend
 from ..autograd import Function, constant
 from .broadcast import broadcast_shape, sum_to_shape
+from .registry import register
 
 
 class _Broadcasting(Function):
@@ -175,6 +176,9 @@ class Where(_Broadcasting):
 
 
 # ---------------------------------------------------------------- unary
+# ``@register(name)`` is all an op of one tensor and no arguments needs beyond its class: it makes
+# ``x.name()`` (with the class's docstring) and, with ``function=True``, ``tr.name(x)``; see registry.py.
+@register("neg")
 class Neg(Function):
     """``-x``;  d/dx = -1."""
 
@@ -205,6 +209,7 @@ class PowScalar(Function):
         return grad * p * x ** (p - 1)
 
 
+@register("exp", function=True)
 class Exp(Function):
     """``exp(x)``;  d/dx = exp(x), the output itself."""
 
@@ -217,6 +222,7 @@ class Exp(Function):
         return grad * self.output
 
 
+@register("log", function=True)
 class Log(Function):
     """``ln(x)``;  d/dx = 1/x.  ln 0 = -inf and ln of a negative is NaN, without a warning (as PyTorch)."""
 
@@ -230,6 +236,7 @@ class Log(Function):
         return grad / self.inputs[0]
 
 
+@register("sqrt", function=True)
 class Sqrt(Function):
     """``√x``;  d/dx = 1/(2√x)."""
 
@@ -242,6 +249,7 @@ class Sqrt(Function):
         return grad / (2 * self.output)
 
 
+@register("abs", function=True)
 class Abs(Function):
     """``|x|``;  d/dx = sign(x), 0 at x = 0 (as in PyTorch)."""
 
@@ -254,6 +262,7 @@ class Abs(Function):
         return grad * constant(self.xp.sign(self.inputs[0].data))
 
 
+@register("tanh", function=True)
 class Tanh(Function):
     """``tanh(x)``;  d/dx = 1 - tanh²(x)."""
 
@@ -267,6 +276,7 @@ class Tanh(Function):
         return grad * (1 - y * y)
 
 
+@register("sigmoid", function=True)
 class Sigmoid(Function):
     """``σ(x) = 1 / (1 + e^-x)``;  d/dx = σ(x)(1 - σ(x)).
 
@@ -286,6 +296,7 @@ class Sigmoid(Function):
         return grad * y * (1 - y)
 
 
+@register("relu", function=True)
 class Relu(Function):
     """``max(x, 0)``;  d/dx = 1 where x > 0, else 0."""
 
@@ -335,6 +346,7 @@ class Cast(Function):
         return Cast.apply(grad, dtype=self.inputs[0].dtype)
 
 
+@register("sin", function=True)
 class Sin(Function):
     """``sin(x)``;  d/dx = cos(x)."""
 
@@ -347,6 +359,7 @@ class Sin(Function):
         return grad * self.inputs[0].cos()
 
 
+@register("cos", function=True)
 class Cos(Function):
     """``cos(x)``;  d/dx = -sin(x)."""
 

@@ -13,8 +13,8 @@ among themselves, so the result keeps the slice's dimension first. Hence the pla
    masks become their ``nonzero()`` arrays, as PyTorch does), applied with NumPy's rule.
 
 ``make_index`` builds the plan from an index whose tensors are already arrays of the
-target's device (``tensor._index_arrays`` does that part); ``index_read``, ``index_write``
-and ``index_add`` apply it.
+target's device (``_index_arrays`` in ``tensor_methods/shape.py`` does that part);
+``index_read``, ``index_write`` and ``index_add`` apply it.
 """
 
 from __future__ import annotations

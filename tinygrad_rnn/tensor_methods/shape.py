@@ -1,0 +1,235 @@
+"""Shapes: queries (``size``, ``numel``, ``len``), the movement ops (reshape, permute, expand,
+split, unbind, cat, ...) and reading by index, ``x[index]``.
+
+None of these does arithmetic: each output element is some input element, so each backward
+only moves the gradient back (``ops/movement.py``). ``flatten``, ``squeeze`` and ``unsqueeze``
+are reshapes, ``chunk`` a split and ``stack`` a cat of unsqueezes, so they need no op of their own.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from .. import backend, ops
+from .base import TensorBase, check_dim, shape_arg
+
+if TYPE_CHECKING:  # for annotations only: at run time these modules sit below tensor.py
+    from ..tensor import Tensor
+
+
+class ShapeMethods(TensorBase):
+    """The shape methods of ``Tensor`` (see the module docstring)."""
+
+    __slots__ = ()
+
+    # ------------------------------------------------------------ queries
+    @property
+    def T(self) -> Tensor:
+        """All dimensions reversed (the transpose, for a matrix)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (a batch of transposed matrices)."""
+        return self.transpose(-2, -1)
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's spelling of ``ndim``)."""
+        return self.data.ndim
+
+    def size(self, dim: int | None = None):
+        """The shape, or the size of dimension ``dim``."""
+        return self.shape if dim is None else self.shape[check_dim("size", dim, self.ndim)]
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))  # one node for all the slices, not one indexing op per slice
+
+    # ------------------------------------------------------------ new shapes, same values
+    def reshape(self, *shape) -> Tensor:
+        """Same values in a new shape (one size may be -1). Always a new tensor (a view), even
+        for the same shape, as in PyTorch, so hooks, ``retain_grad`` and ``tr.grad`` on it act
+        on it, not on ``self``; the same holds for ``permute``, ``transpose``, ``expand`` and
+        ``squeeze`` that change nothing."""
+        return ops.Reshape.apply(self, shape=shape_arg(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dimensions ``start_dim`` .. ``end_dim`` into one. As in PyTorch, merging a
+        single dimension (``start_dim == end_dim``, e.g. any 1-D tensor) returns ``self``
+        itself, and a 0-d tensor becomes shape (1,)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = check_dim("flatten", start_dim, self.ndim)
+        end = check_dim("flatten", end_dim, self.ndim)
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+        if start == end:
+            return self  # PyTorch returns the input itself here (not a view)
+        # the merged size spelled out, not -1: NumPy cannot infer -1 when a size is 0
+        merged = math.prod(self.shape[start : end + 1])
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
+
+    def squeeze(self, dim=None) -> Tensor:
+        """Drop dimensions of size 1 (only those in ``dim``, an int or tuple, if given)."""
+        if dim is None:
+            dims = {i for i, n in enumerate(self.shape) if n == 1}
+        else:
+            dims = {check_dim("squeeze", d, self.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
+            dims = {d for d in dims if self.ndim and self.shape[d] == 1}
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in dims))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a dimension of size 1 at ``dim``."""
+        dim = check_dim("unsqueeze", dim, self.ndim, extra=1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def permute(self, *dims) -> Tensor:
+        """Reorder dimensions: ``x.permute(2, 0, 1)``."""
+        dims = tuple(check_dim("permute", d, self.ndim) for d in shape_arg(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: {dims} is not an ordering of the {self.ndim} dimensions of {self.shape}")
+        return ops.Permute.apply(self, dims=dims)
+
+    def transpose(self, *dims) -> Tensor:
+        """``x.transpose(0, 1)`` swaps two dimensions (PyTorch); ``x.transpose()``
+        reverses them and ``x.transpose((1, 0, 2))`` permutes them (NumPy)."""
+        if len(dims) == 2 and all(isinstance(d, int) for d in dims):
+            order = list(range(self.ndim))
+            a, b = check_dim("transpose", dims[0], self.ndim), check_dim("transpose", dims[1], self.ndim)
+            order[a], order[b] = order[b], order[a]
+            return ops.Permute.apply(self, dims=tuple(order))
+        return self.T if not dims else self.permute(*dims)
+
+    swapaxes = transpose
+
+    def expand(self, *sizes) -> Tensor:
+        """Broadcast to ``sizes`` without copying; -1 keeps a dimension's size."""
+        sizes = shape_arg(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: target {sizes} has fewer dimensions than the tensor's shape {self.shape}")
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+        return ops.Expand.apply(self, shape=shape)
+
+    def broadcast_to(self, *shape) -> Tensor:
+        """Broadcast to ``shape`` (NumPy's name for ``expand``)."""
+        return self.expand(*shape)
+
+    # ------------------------------------------------------------ pieces
+    def __getitem__(self, index) -> Tensor:
+        """``x[index]`` with PyTorch's semantics: ints select first, then index arrays follow
+        NumPy's rule among themselves (see ``ops/indexing.py``); repeated indices add up in
+        the backward."""
+        return ops.GetItem.apply(self, index=_index_arrays(index, self))
+
+    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+        """Cut along ``dim`` into pieces of size ``split_size_or_sections`` (the last may be
+        smaller) or into pieces of the listed sizes."""
+        dim = check_dim("split", dim, self.ndim)
+        length = self.shape[dim]
+        if isinstance(split_size_or_sections, int):
+            step = split_size_or_sections
+            if step <= 0:
+                raise ValueError(f"split: split size must be positive, got {step}")
+            sizes = [min(step, length - start) for start in range(0, length, step)] or [0]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != length:
+                raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} has size {length}")
+        return ops.Split.apply(self, sizes=tuple(sizes), axis=dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        """The slices along ``dim`` as a tuple of tensors, one dimension fewer each
+        (``h_t`` for each time step of a sequence)."""
+        return ops.Unbind.apply(self, axis=check_dim("unbind", dim, self.ndim))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """Cut along ``dim`` into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small)."""
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        length = self.shape[check_dim("chunk", dim, self.ndim)]
+        return self.split(max(1, -(-length // chunks)), dim)
+
+
+# What makes PyTorch read a list index as a tuple of indices (its "treatSequenceAsTuple", deprecated):
+# a list shorter than 32 that holds any of these.
+_TUPLE_LIKE_ITEMS = (TensorBase, list, tuple, range, slice)
+
+
+def _index_arrays(index, tensor: Tensor) -> ops.indexing.Index:
+    """The plan (``ops.indexing.Index``) for indexing ``tensor`` with ``index``, the one
+    conversion that reading, its backward and writing (``index_read``, ``index_add``,
+    ``index_write``) all use. Tensors, lists and NumPy arrays become arrays of ``tensor``'s
+    device; a 0-d integer tensor selects like an int, as in PyTorch."""
+    if isinstance(index, list) and len(index) < 32 and any(
+        isinstance(item, _TUPLE_LIKE_ITEMS) or item is None or item is Ellipsis or backend.is_array(item)
+        for item in index
+    ):
+        raise IndexError(
+            "x[[...]] with a list that holds lists, tensors, slices, None or Ellipsis is ambiguous: PyTorch "
+            "reads it as a tuple of indices (deprecated), NumPy as one index array. Write x[tuple(seq)] "
+            "or x[tr.tensor(seq)]"
+        )
+    if not isinstance(index, tuple):
+        index = (index,)
+    converted = []
+    for item in index:
+        if isinstance(item, TensorBase):
+            if item.dtype.kind not in "biu":
+                raise IndexError(f"tensors used as indices must be integer or bool, got {item.dtype}")
+            item = backend.to_device(item.data, tensor.device)  # a CPU index for a GPU tensor is fine
+        elif isinstance(item, list | tuple | range):
+            item = tensor.xp.asarray(item, dtype=backend.int64 if len(item) == 0 else None)
+        elif backend.is_array(item):  # a NumPy index array for a tensor elsewhere: move it over, explicitly
+            item = backend.to_device(item, tensor.device)
+        elif backend.is_numpy_scalar(item):
+            item = item.item()
+        converted.append(item)
+    return ops.indexing.make_index(tuple(converted), tensor.shape, tensor.xp)
+
+
+def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing dimension; all other sizes must match."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    first = tensors[0]
+    dim = check_dim("cat", dim if axis is None else axis, first.ndim)
+    for position, other in enumerate(tensors[1:], start=1):
+        if other.ndim != first.ndim or any(
+            a != b for i, (a, b) in enumerate(zip(first.shape, other.shape)) if i != dim
+        ):
+            raise ValueError(
+                f"cat: tensors must match in every dimension but {dim}; "
+                f"tensors[0] has shape {first.shape}, tensors[{position}] has shape {other.shape}"
+            )
+    common = backend.result_type(*(t.dtype for t in tensors))  # PyTorch's: int64 with float32 is float32
+    return ops.Cat.apply(*(t.to(common) for t in tensors), axis=dim)
+
+
+def stack(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join same-shaped tensors along a new dimension ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    for position, other in enumerate(tensors[1:], start=1):
+        if other.shape != tensors[0].shape:
+            raise ValueError(
+                f"stack: expects tensors of one shape; tensors[0] has shape {tensors[0].shape}, "
+                f"tensors[{position}] has shape {other.shape}"
+            )
+    dim = check_dim("stack", dim if axis is None else axis, tensors[0].ndim, extra=1)
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
