@@ -9,6 +9,8 @@ hand-derived backward.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import inspect
 import textwrap
 from dataclasses import dataclass
@@ -201,21 +203,33 @@ def check_long_sequence(case: Case, scale: float) -> None:
 def _planted(function, wrong: str, right: str):
     """A copy of ``function`` (from ``bptt.py``) with one line changed, compiled in bptt's namespace."""
     source = textwrap.dedent(inspect.getsource(function))
-    assert right in source, f"the line to plant a bug in is gone: {right}"
+    assert source.count(right) == 1, f"the line to plant a bug in is gone (or not unique): {right}"
     namespace = dict(vars(bptt))
     exec(compile(source.replace(right, wrong), "planted_bug", "exec"), namespace)  # noqa: S102
     return namespace[function.__name__]
 
 
+@contextlib.contextmanager
+def _backward_planted(kind: str, right: str, wrong: str):
+    """The fused road of ``kind`` runs a copy of its backward with ``right`` replaced by ``wrong``:
+    the layers look their backward up in ``bptt.CELL_KINDS``, so the copy goes there."""
+    original = bptt.CELL_KINDS[kind]
+    bptt.CELL_KINDS[kind] = dataclasses.replace(original, backward=_planted(original.backward, wrong, right))
+    try:
+        yield
+    finally:
+        bptt.CELL_KINDS[kind] = original
+
+
+# The unmasked walk (no ``lengths``), where _plus_carried(None, cell's part, ...) is the cell's part alone.
 PLANTED_BUGS = {
     # drop the forget gate's contribution to the cell gradient: dc_{t-1} = dc_t ⊙ f
     "lstm: no forget-gate term in dc_{t-1}": (
-        "lstm_backward", "dc = d_c_new * f if k is None", "dc = 0 * d_c_new if k is None"),
+        "lstm", "dc = _plus_carried(k, d_c_new * f, dc)", "dc = _plus_carried(k, 0 * d_c_new, dc)"),
     "lstm: dc_{t-1} without the forget-gate factor": (
-        "lstm_backward", "dc = d_c_new * f if k is None", "dc = d_c_new if k is None"),
-    "gru: no direct z ⊙ h_{t-1} path": ("gru_backward", "dh_direct = d_hp @ w_hh + d_h_new * z",
-                                         "dh_direct = d_hp @ w_hh"),
-    "rnn: tanh' as 1 - tanh": ("rnn_backward", "d_new * (1 - activated[t] ** 2)", "d_new * (1 - activated[t])"),
+        "lstm", "dc = _plus_carried(k, d_c_new * f, dc)", "dc = _plus_carried(k, d_c_new, dc)"),
+    "gru: no direct z ⊙ h_{t-1} path": ("gru", "dh_direct = d_hp @ w_hh + d_h_new * z", "dh_direct = d_hp @ w_hh"),
+    "rnn: tanh' as 1 - tanh": ("rnn_tanh", "d_new * (1 - activated[t] ** 2)", "d_new * (1 - activated[t])"),
 }
 
 
@@ -223,26 +237,17 @@ PLANTED_BUGS = {
 @settings(max_examples=max(3, settings.default.max_examples // 3))
 @given(case=cases(max_steps=6))
 def test_planted_bug_is_caught(bug, case):
-    name, right, wrong = PLANTED_BUGS[bug]
-    case.kind = {"lstm_backward": "lstm", "gru_backward": "gru", "rnn_backward": "rnn_tanh"}[name]
+    case.kind, right, wrong = PLANTED_BUGS[bug]
     case.steps, case.lengths, case.with_initial_state = max(case.steps, 3), None, True
-    original = getattr(bptt, name)
-    setattr(bptt, name, _planted(original, wrong, right))
-    try:
-        with pytest.raises(AssertionError):
-            check_three_way(case)
-    finally:
-        setattr(bptt, name, original)
+    with _backward_planted(case.kind, right, wrong), pytest.raises(AssertionError):
+        check_three_way(case)
 
 
 def test_the_unplanted_copy_passes():
     """The copying machinery itself changes nothing: an identical copy passes."""
-    original = bptt.lstm_backward
-    bptt.lstm_backward = _planted(original, "dc = d_c_new * f if k is None", "dc = d_c_new * f if k is None")
-    try:
+    line = "dc = _plus_carried(k, d_c_new * f, dc)"
+    with _backward_planted("lstm", line, line):
         check_three_way(Case("lstm", 2, 3, 5, 2, 1, False, True, None, True, 0))
-    finally:
-        bptt.lstm_backward = original
 
 
 # ---------------------------------------------------------------- road behaviour

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import tinygrad_rnn as tr
 from tests.helpers import assert_close
-from tinygrad_rnn import nn
+from tinygrad_rnn import bptt, nn
 
 F64 = tr.float64
 TOL = 1e-5  # the agreement the brief asks for; float64 runs agree far closer
@@ -421,6 +421,18 @@ def test_lstm_two_layer_bidirectional_parameter_names_and_shapes():
     assert [(n, tuple(p.shape)) for n, p in no_bias.named_parameters()] == [
         ("weight_ih_l0", (15, 3)), ("weight_hh_l0", (15, 5)), ("weight_ih_l1", (15, 5)), ("weight_hh_l1", (15, 5)),
     ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_module_of_a_kind_finds_its_row_of_the_cell_kinds_table(kind):
+    """The layers and cells look their kind up in ``bptt.CELL_KINDS``: the row each one finds
+    has the gate and state counts of the equations (written out independently above)."""
+    row = bptt.CELL_KINDS[kind]
+    assert (row.name, row.gates, row.states) == (kind, GATES[kind], state_count(kind))
+    for model, weight_hh in ((make_layer(kind, 3, 4), "weight_hh_l0"), (make_cell(kind, 3, 4), "weight_hh")):
+        assert model._kind is row
+        assert tuple(getattr(model, weight_hh).shape) == (row.gates * 4, 4)
+    assert set(bptt.CELL_KINDS) == set(KINDS)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -1,88 +1,21 @@
-"""Recurrent cells and layers: RNN, LSTM, GRU, with PyTorch's equations, parameter
-names and shapes, gate order and default initialisation, so weights move both ways.
+"""Recurrent layers: RNN, LSTM, GRU over whole sequences, multi-layer and optionally
+bidirectional, with ``lengths`` for padded batches; PyTorch's parameter names and shapes,
+so weights move both ways. The cells, the composed time steps and the parameters are in
+``recurrent_cells.py``.
 
-Everything is written with Tensor ops (the "composed" road): backpropagation
-through time is simply what the engine does with the graph these loops record.
-
-The equations, for input x, previous state h (and cell c), σ the sigmoid, and
-``W_ih``/``W_hh`` holding the gates' weights stacked in the order shown:
-
-    RNN:   h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)            (or relu)
-    LSTM:  i, f, g, o = σ(.), σ(.), tanh(.), σ(.) of x W_ihᵀ + b_ih + h W_hhᵀ + b_hh
-           c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')
-    GRU:   r, z = σ(x W_irᵀ + b_ir + h W_hrᵀ + b_hr), σ(x W_izᵀ + b_iz + h W_hzᵀ + b_hz)
-           n = tanh(x W_inᵀ + b_in + r ⊙ (h W_hnᵀ + b_hn)),   h' = (1 - z) ⊙ n + z ⊙ h
+Two roads to the gradient (``impl``), sharing everything here but the walk over time of
+one layer in one direction: "composed" runs a cell step per time step with Tensor ops
+(``_run_composed``), "fused" runs the whole walk as one node whose backward is ``bptt.py``'s
+(``_run_fused``).
 """
 
 from __future__ import annotations
-
-import math
 
 from .. import backend, creation
 from ..autograd import constant
 from ..ops.recurrent import FusedRecurrence
 from ..tensor import Tensor, cat, stack, where
-from . import init
-from .module import Module
-from .parameter import Parameter
-
-GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-# ---------------------------------------------------------------- one time step
-# Each step takes the input already projected (x W_ihᵀ + b_ih): a layer computes that for
-# all time steps in one matrix product, which is much faster than one product per step.
-def rnn_step(x_proj: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None, nonlinearity: str = "tanh") -> Tensor:
-    """h' = tanh(x_proj + h W_hhᵀ + b_hh) (or relu); ``w_hh_t`` is W_hhᵀ."""
-    pre = x_proj + h @ w_hh_t
-    if b_hh is not None:
-        pre = pre + b_hh
-    return pre.tanh() if nonlinearity == "tanh" else pre.relu()
-
-
-def lstm_step(x_proj: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> tuple:
-    """(h', c') of the LSTM, gates in PyTorch's order i, f, g, o."""
-    gates = x_proj + h @ w_hh_t
-    if b_hh is not None:
-        gates = gates + b_hh
-    i, f, g, o = gates.chunk(4, -1)
-    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-    c_next = f * c + i * g
-    return o * c_next.tanh(), c_next
-
-
-def gru_step(x_proj: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
-    """h' of the GRU, gates in PyTorch's order r, z, n; the reset gate r multiplies
-    h W_hnᵀ + b_hn, after the product, as in PyTorch (and cuDNN)."""
-    h_proj = h @ w_hh_t
-    if b_hh is not None:
-        h_proj = h_proj + b_hh
-    x_r, x_z, x_n = x_proj.chunk(3, -1)
-    h_r, h_z, h_n = h_proj.chunk(3, -1)
-    r = (x_r + h_r).sigmoid()
-    z = (x_z + h_z).sigmoid()
-    n = (x_n + r * h_n).tanh()
-    return (1 - z) * n + z * h
-
-
-def _project(x: Tensor, w_ih: Tensor, b_ih: Tensor | None) -> Tensor:
-    out = x @ w_ih.T
-    return out if b_ih is None else out + b_ih
-
-
-def _check_dtype(name: str, what: str, tensor: Tensor, weight: Tensor) -> None:
-    if tensor.dtype != weight.dtype:
-        # an integer model is no remedy (its init and optimizers are fractional): suggest it for floats only
-        model = f"model.to({str(tensor.dtype)!r}) or " if tensor.dtype.kind == "f" else ""
-        raise TypeError(
-            f"{name}: {what} has dtype {tensor.dtype} but the parameters are {weight.dtype}; "
-            f"convert {'one of them' if model else 'it'} (e.g. {model}{what}.to({str(weight.dtype)!r}))"
-        )
-
-
-def _check_shape(name: str, what: str, tensor: Tensor, expected: tuple) -> None:
-    if tuple(tensor.shape) != tuple(expected):
-        raise ValueError(f"{name}: expected {what} of shape {tuple(expected)}, got {tuple(tensor.shape)}")
+from .recurrent_cells import _check_dtype, _check_shape, _project, _RecurrentParameters, gru_step, lstm_step, rnn_step
 
 
 def _lengths_as_ints(name: str, lengths, steps: int, batch: int) -> list:
@@ -110,102 +43,9 @@ def _lengths_as_ints(name: str, lengths, steps: int, batch: int) -> list:
     return values
 
 
-class _RecurrentParameters(Module):
-    """Creates ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (with a name suffix),
-    all initialised U(-1/√H, 1/√H) as in PyTorch."""
-
-    def _make_parameters(self, suffix: str, input_size: int, gates: int, bias: bool, device, dtype) -> None:
-        hidden = self.hidden_size
-
-        def empty(*shape):
-            return Parameter(creation.zeros(*shape, dtype=dtype, device=device))
-
-        self.register_parameter(f"weight_ih{suffix}", empty(gates * hidden, input_size))
-        self.register_parameter(f"weight_hh{suffix}", empty(gates * hidden, hidden))
-        self.register_parameter(f"bias_ih{suffix}", empty(gates * hidden) if bias else None)
-        self.register_parameter(f"bias_hh{suffix}", empty(gates * hidden) if bias else None)
-
-    def reset_parameters(self) -> None:
-        """Every weight and bias U(-1/√hidden_size, 1/√hidden_size), PyTorch's default."""
-        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
-
-
-# ---------------------------------------------------------------- cells
-class _CellBase(_RecurrentParameters):
-    mode = "RNN_TANH"
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
-        super().__init__()
-        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        self._make_parameters("", input_size, GATES[self.mode], bias, device, dtype)
-        self.reset_parameters()
-
-    def _prepare(self, input: Tensor, states: tuple):  # noqa: A002
-        """Batch an unbatched call, check shapes and dtypes, and default the states to zeros."""
-        name = type(self).__name__
-        if input.ndim not in (1, 2):
-            raise ValueError(f"{name}: expected input of shape (batch, {self.input_size}) or ({self.input_size},), "
-                             f"got {input.shape}")
-        batched = input.ndim == 2
-        if not batched:
-            input = input.unsqueeze(0)
-            states = tuple(s.unsqueeze(0) if s is not None else None for s in states)
-        _check_shape(name, "input", input, (input.shape[0], self.input_size))
-        _check_dtype(name, "input", input, self.weight_ih)
-        ready = []
-        for s in states:
-            if s is None:
-                s = creation.zeros(input.shape[0], self.hidden_size, dtype=input.dtype, device=input.device)
-            _check_shape(name, "hidden state", s, (input.shape[0], self.hidden_size))
-            ready.append(s)
-        return input, ready, batched
-
-    def extra_repr(self) -> str:
-        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
-
-
-class RNNCell(_CellBase):
-    """One step of an Elman RNN: h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh) (or relu).
-
-    ``cell(input, hx=None)`` with input (N, input_size) or (input_size,) returns h'.
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(input_size, hidden_size, bias, device, dtype)  # one gate either way
-        self.nonlinearity = nonlinearity
-        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
-        x, (h,), batched = self._prepare(input, (hx,))
-        h = rnn_step(_project(x, self.weight_ih, self.bias_ih), h, self.weight_hh.T, self.bias_hh, self.nonlinearity)
-        return h if batched else h.squeeze(0)
-
-
-class LSTMCell(_CellBase):
-    """One LSTM step (gates i, f, g, o). ``cell(input, (h, c))`` returns (h', c')."""
-
-    mode = "LSTM"
-
-    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple:  # noqa: A002
-        x, (h, c), batched = self._prepare(input, hx if hx is not None else (None, None))
-        h, c = lstm_step(_project(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh.T, self.bias_hh)
-        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
-
-
-class GRUCell(_CellBase):
-    """One GRU step (gates r, z, n). ``cell(input, hx=None)`` returns h'."""
-
-    mode = "GRU"
-
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
-        x, (h,), batched = self._prepare(input, (hx,))
-        h = gru_step(_project(x, self.weight_ih, self.bias_ih), h, self.weight_hh.T, self.bias_hh)
-        return h if batched else h.squeeze(0)
+def _blend(keep, new, old):
+    """``new`` for the sequences still running, ``old`` for those that have ended (keep None: all run)."""
+    return new if keep is None else where(keep, new, old)
 
 
 # ---------------------------------------------------------------- layers
@@ -220,8 +60,6 @@ class _RecurrentLayer(_RecurrentParameters):
     (benchmarks/rnn_training.py and tests/test_bptt.py hold the two to the same numbers):
     e.g. an LSTM with T=32, N=16, H=64 took 3.0 ms fused and 15.6 ms composed on one CPU core.
     """
-
-    mode = "RNN_TANH"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
@@ -242,7 +80,7 @@ class _RecurrentLayer(_RecurrentParameters):
             layer_input = input_size if layer == 0 else hidden_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                self._make_parameters(suffix, layer_input, GATES[self.mode], bias, device, dtype)
+                self._make_parameters(suffix, layer_input, bias, device, dtype)
         self.reset_parameters()
 
     @property
@@ -254,28 +92,24 @@ class _RecurrentLayer(_RecurrentParameters):
         return tuple(getattr(self, f"{kind}{suffix}") for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
     def _step(self, x_proj, state: tuple, w_hh_t, b_hh) -> tuple:
-        """One time step on the state tuple: (h,) or, for the LSTM, (h, c)."""
-        if self.mode == "LSTM":
-            return lstm_step(x_proj, state[0], state[1], w_hh_t, b_hh)
-        if self.mode == "GRU":
-            return (gru_step(x_proj, state[0], w_hh_t, b_hh),)
-        return (rnn_step(x_proj, state[0], w_hh_t, b_hh, "relu" if self.mode == "RNN_RELU" else "tanh"),)
+        """One composed time step on the state tuple: (h,) or, for the LSTM, (h, c). Each layer defines it."""
+        raise NotImplementedError
 
     def _initial_states(self, hx, batch: int, like: Tensor, batched: bool) -> list:
         """The initial state tensors, each (D·num_layers, N, H), zeros where not given."""
         name = type(self).__name__
         shape = (self.num_directions * self.num_layers, batch, self.hidden_size)
-        count = 2 if self.mode == "LSTM" else 1
+        count = self._kind.states
         if hx is None:
             return [creation.zeros(*shape, dtype=like.dtype, device=like.device) for _ in range(count)]
-        if self.mode == "LSTM":
-            if not isinstance(hx, tuple | list) or len(hx) != 2:
-                raise TypeError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
-            states = list(hx)
-        else:
+        if count == 1:
             if not isinstance(hx, Tensor):
                 raise TypeError(f"{name}: hx must be a Tensor, got {type(hx).__name__}")
             states = [hx]
+        else:
+            if not isinstance(hx, tuple | list) or len(hx) != count:
+                raise TypeError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
+            states = list(hx)
         names = ("h_0", "c_0")
         ready = []
         for state_name, state in zip(names, states):
@@ -308,18 +142,15 @@ class _RecurrentLayer(_RecurrentParameters):
         outputs = [None] * steps
         for t in reversed(range(steps)) if reverse else range(steps):
             new_state = self._step(projected[t], state, w_hh_t, b_hh)
-            if running is None:
-                state, outputs[t] = new_state, new_state[0]
-            else:  # finished sequences keep their state and output zeros
-                keep = constant(running[t][:, None])
-                state = tuple(where(keep, new, old) for new, old in zip(new_state, state))
-                outputs[t] = where(keep, new_state[0], 0.0)
+            keep = None if running is None else constant(running[t][:, None])
+            state = tuple(_blend(keep, new, old) for new, old in zip(new_state, state))
+            outputs[t] = _blend(keep, new_state[0], 0.0)  # finished sequences keep their state and output zeros
         return stack(outputs), state
 
     def _run_fused(self, layer_input: Tensor, state: tuple, weights: tuple, reverse: bool, running) -> tuple:
         """One layer, one direction, as one graph node whose backward is ``bptt.py``'s."""
         present = tuple(w for w in weights if w is not None)
-        results = FusedRecurrence.apply(layer_input, *state, *present, mode=self.mode.lower(), reverse=reverse,
+        results = FusedRecurrence.apply(layer_input, *state, *present, kind=self._kind, reverse=reverse,
                                         mask=running, has_bias=len(present) == 4)
         return results[0], tuple(results[1:])
 
@@ -378,7 +209,7 @@ class _RecurrentLayer(_RecurrentParameters):
             output, finals = output.squeeze(1), [f.squeeze(1) for f in finals]
         elif self.batch_first:
             output = output.transpose(0, 1)
-        return output, (tuple(finals) if self.mode == "LSTM" else finals[0])
+        return output, (finals[0] if self._kind.states == 1 else tuple(finals))
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
@@ -405,6 +236,9 @@ class RNN(_RecurrentLayer):
         self.nonlinearity = nonlinearity
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
 
+    def _step(self, x_proj, state: tuple, w_hh_t, b_hh) -> tuple:
+        return (rnn_step(x_proj, state[0], w_hh_t, b_hh, self.nonlinearity),)
+
 
 class LSTM(_RecurrentLayer):
     """Long short-term memory over a sequence (gates i, f, g, o; weights (4H, in)).
@@ -412,9 +246,14 @@ class LSTM(_RecurrentLayer):
 
     mode = "LSTM"
 
+    def _step(self, x_proj, state: tuple, w_hh_t, b_hh) -> tuple:
+        return lstm_step(x_proj, state[0], state[1], w_hh_t, b_hh)
+
 
 class GRU(_RecurrentLayer):
     """Gated recurrent unit over a sequence (gates r, z, n; weights (3H, in))."""
 
     mode = "GRU"
 
+    def _step(self, x_proj, state: tuple, w_hh_t, b_hh) -> tuple:
+        return (gru_step(x_proj, state[0], w_hh_t, b_hh),)
