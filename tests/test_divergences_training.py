@@ -186,8 +186,8 @@ def test_class_weight_and_ignore_index_errors_name_the_argument():
         F.cross_entropy(x, target, None, True)
     with pytest.raises(ValueError, match="size_average= and reduce= are deprecated"):
         nn.MSELoss(reduce=False)
-    with pytest.raises(ValueError, match="label_smoothing is not supported"):
-        nn.CrossEntropyLoss(label_smoothing=0.1)(x, target)
+    with pytest.raises(ValueError, match="label_smoothing must be"):
+        nn.CrossEntropyLoss(label_smoothing=1.5)(x, target)
     with pytest.raises(TypeError, match="reduction must be"):
         F.mse_loss(x, x, reduction=w)
     with pytest.raises(TypeError, match="ignore_index"):

@@ -1,6 +1,8 @@
 """Layer 4: modules and layers, PyTorch-shaped (``from tinygrad_rnn import nn``)."""
 
 from . import functional, init, utils
+from .activations import ELU, GELU, LeakyReLU, SiLU
+from .containers import ModuleDict, ParameterDict, ParameterList
 from .layers import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -20,6 +22,16 @@ from .layers import (
     Softmax,
     Tanh,
 )
+from .losses import BCELoss
 from .module import Module
 from .parameter import Parameter
-from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .recurrent import GRU, LSTM, RNN
+from .recurrent_cells import GRUCell, LSTMCell, RNNCell
+from .transformer import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)

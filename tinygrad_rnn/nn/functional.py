@@ -1,19 +1,26 @@
 """Functions of ``nn``: activations, losses, dropout, linear maps, as
 ``torch.nn.functional``. Every one is written with Tensor ops, so its gradient comes
-from the engine."""
+from the engine, except two that need a node of their own: ``gelu``'s Φ (NumPy has no erf:
+``special.NormalCdf``) and ``binary_cross_entropy`` (PyTorch's gradient of a clamped log:
+``loss_nodes.BinaryCrossEntropy``); their backwards are Tensor ops too."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
+from .. import backend
 from ..autograd import constant
 from ..tensor import Tensor, one_hot, stack, where
+from .loss_nodes import BinaryCrossEntropy
+from .special import NormalCdf
 
 __all__ = [
-    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "layer_norm", "linear",
-    "log_softmax", "mse_loss", "nll_loss", "one_hot", "relu", "sigmoid", "softmax", "tanh",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "elu", "embedding",
+    "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "one_hot", "relu",
+    "sigmoid", "silu", "softmax", "tanh",
 ]
 
 
@@ -61,6 +68,45 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """1 / (1 + e⁻ˣ)."""
     return input.sigmoid()
+
+
+def _refuse_inplace(name: str, inplace: bool) -> None:
+    if inplace:
+        raise ValueError(f"{name}: inplace=True is not supported here; the result is a new tensor (inplace=False)")
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """GELU(x) = x·Φ(x), Φ the standard normal CDF ½·(1 + erf(x/√2)); its derivative is Φ(x) + x·φ(x),
+    φ(x) = e^(-x²/2)/√(2π). Φ is accurate to float64 rounding (W. J. Cody's erf, ``nn/special.py``), also
+    in the lower tail, where PyTorch's 1 + erf(x/√2) rounds to 0 below x ≈ -8.3 (a difference < 1e-15).
+    ``approximate="tanh"``: ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as in PyTorch."""
+    if not isinstance(input, Tensor) or input.dtype.kind != "f":
+        raise TypeError(f"gelu: input must be a floating tensor, got {getattr(input, 'dtype', type(input).__name__)}")
+    if approximate == "none":
+        return input * NormalCdf.apply(input)
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
+        return input * 0.5 * (inner.tanh() + 1)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """SiLU (swish): x·σ(x) = x / (1 + e⁻ˣ); derivative σ(x)·(1 + x·(1 - σ(x)))."""
+    _refuse_inplace("silu", inplace)
+    return input * input.sigmoid()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x for x > 0, negative_slope·x otherwise (derivative 1 or negative_slope; negative_slope at 0, as PyTorch)."""
+    _refuse_inplace("leaky_relu", inplace)
+    return where(input > 0, input, input * negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x for x > 0, α·(eˣ - 1) otherwise (derivative 1 or α·eˣ; α at 0, as PyTorch). eˣ is taken of
+    min(x, 0), so a large x never makes inf in the branch that is not used (whose gradient would be 0·inf)."""
+    _refuse_inplace("elu", inplace)
+    return where(input > 0, input, (input.clip(max=0.0).exp() - 1) * alpha)
 
 
 def softmax(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
@@ -186,20 +232,87 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,  # noqa: A002
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
-    """-weight[c]·log softmax(input)[c] with c the target, for logits (N, C) or (N, C, L) and class
-    indices (see ``nll_loss`` for ``weight``, ``ignore_index`` and the mean); the log-softmax is the
-    stable one, so logits of ±1000 are fine. PyTorch's argument order; ``label_smoothing`` other
-    than 0 and class-probability targets are not supported and raise."""
+    """Cross-entropy of logits ``input`` (C,), (N, C) or (N, C, d1, ...) against ``target``, with
+    log pₙ = log_softmax(input)ₙ (the stable one: logits of ±1000 are fine) and w the class ``weight``
+    (ones by default). PyTorch's argument order.
+
+    - Class indices (an integer ``target`` without the class dim): ℓₙ = -w[yₙ]·log pₙ[yₙ], targets
+      equal to ``ignore_index`` add nothing, and the mean divides by Σ w[yₙ] over the kept targets
+      (see ``nll_loss``). With label smoothing ε, ℓₙ = (1-ε)·(-w[yₙ]·log pₙ[yₙ]) + (ε/C)·(-Σ_c w[c]·log pₙ[c]),
+      the mean of each part divided by that same Σ w[yₙ].
+    - Class probabilities (a floating ``target`` of the input's shape): ℓₙ = -Σ_c w[c]·qₙ[c]·log pₙ[c] with
+      q = (1-ε)·target + ε/C; the mean divides by the number of samples N·d1·..., not by the weights;
+      ``ignore_index`` is not supported (it must stay negative), as in PyTorch.
+    """
     _refuse_legacy_reduction("cross_entropy", size_average, reduce)
-    if label_smoothing != 0.0:
-        raise ValueError(
-            f"cross_entropy: label_smoothing is not supported here (got {label_smoothing}); mix the "
-            "smoothing in yourself: (1 - e)·cross_entropy(x, y) - e·log_softmax(x, 1).mean(1).mean()"
-        )
-    if input.ndim < 1:
-        raise ValueError(f"cross_entropy: input must have a class dimension, got shape {input.shape}")
+    if not isinstance(input, Tensor) or input.ndim < 1:
+        raise ValueError(f"cross_entropy: input must have a class dimension, got shape {getattr(input, 'shape', ())}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) \
+            or not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     _check_class_arguments("cross_entropy", input, ignore_index, weight)
-    return nll_loss(input.log_softmax(1 if input.ndim > 1 else 0), target, weight, None, ignore_index, None, reduction)
+    class_dim = 1 if input.ndim > 1 else 0
+    log_probs = input.log_softmax(class_dim)
+    if isinstance(target, Tensor) and target.shape == input.shape:
+        return _cross_entropy_with_probabilities(log_probs, target, weight, ignore_index, reduction, label_smoothing)
+    loss = nll_loss(log_probs, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0.0:
+        return loss
+    classes = input.shape[class_dim]
+    smooth = _smoothing_loss(log_probs, target, weight, ignore_index, reduction)
+    return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def _class_weight_view(weight: Tensor, log_probs: Tensor) -> Tensor:
+    """The class weights (C,) shaped to broadcast along the class dim of ``log_probs``."""
+    shape = [1] * log_probs.ndim
+    shape[1 if log_probs.ndim > 1 else 0] = weight.shape[0]
+    return weight.reshape(*shape)
+
+
+def _smoothing_loss(log_probs: Tensor, target: Tensor, weight, ignore_index: int, reduction: str) -> Tensor:
+    """Label smoothing's part of the loss: -Σ_c w[c]·log p[c] per sample, 0 for ignored targets, reduced
+    as the NLL part is (a mean divides by the kept targets' total weight)."""
+    class_dim = 1 if log_probs.ndim > 1 else 0
+    terms = log_probs if weight is None else log_probs * _class_weight_view(weight, log_probs)
+    keep = target.data != ignore_index
+    smooth = where(keep, -terms.sum(class_dim), 0.0)  # an ignored target's loss is +0, as in PyTorch
+    if reduction != "mean":
+        return _reduce(smooth, reduction, "cross_entropy")
+    xp = log_probs.xp
+    safe = xp.where(keep, target.data, 0)
+    weights = keep.astype(log_probs.dtype) if weight is None else xp.where(keep, weight.data[safe], 0)
+    total = weights.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):  # kept targets of total weight 0: 1/0, as in PyTorch
+        share = keep.astype(log_probs.dtype) / xp.where(keep, total, 1)
+    with backend.quiet_math(xp):
+        loss = (smooth * constant(share)).sum()
+    return loss + constant(xp.where(total == 0, xp.nan, 0).astype(log_probs.dtype))  # nothing kept: 0/0
+
+
+def _cross_entropy_with_probabilities(log_probs: Tensor, target: Tensor, weight, ignore_index: int,
+                                      reduction: str, label_smoothing: float) -> Tensor:
+    """-Σ_c w[c]·q[c]·log p[c] per sample for class-probability targets (PyTorch's
+    ``cross_entropy_loss_prob_target``); the target gets a gradient too."""
+    if target.dtype.kind != "f":
+        raise TypeError(f"cross_entropy: a target of the input's shape {log_probs.shape} holds class "
+                        f"probabilities and must be floating, got {target.dtype}; class indices have no class dim")
+    if ignore_index >= 0:
+        raise ValueError(f"cross_entropy: ignore_index is not supported for class-probability targets "
+                         f"(got {ignore_index})")
+    class_dim = 1 if log_probs.ndim > 1 else 0
+    classes = log_probs.shape[class_dim]
+    if label_smoothing > 0.0:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    terms = log_probs * target
+    if weight is not None:
+        terms = terms * _class_weight_view(weight, log_probs)
+    if reduction == "mean":
+        samples = log_probs.numel() // classes if classes else 0
+        return -terms.sum() / samples if samples else -terms.sum() + math.nan  # no samples: 0/0, as in PyTorch
+    if reduction == "sum":
+        return -terms.sum()
+    return _reduce(-terms.sum(class_dim), reduction, "cross_entropy")
 
 
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
@@ -251,3 +364,23 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     loss = _weighted(loss, weight, "binary_cross_entropy_with_logits")
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,  # noqa: A002
+                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """-w·[y·log x + (1-y)·log(1-x)] for probabilities x = ``input`` in [0, 1] and targets y in [0, 1],
+    each log clamped to >= -100 as in PyTorch (so x = 0 or 1 gives a finite loss, and a finite gradient:
+    see ``loss_nodes.BinaryCrossEntropy``); ``weight`` w broadcasts to the input's shape. For logits use
+    ``binary_cross_entropy_with_logits``, which is stabler. PyTorch's argument order."""
+    _refuse_legacy_reduction("binary_cross_entropy", size_average, reduce)
+    if input.shape != target.shape:
+        raise ValueError(f"binary_cross_entropy: target shape {target.shape} differs from input shape "
+                         f"{input.shape}; give them the same shape")
+    if input.dtype.kind != "f":
+        raise TypeError(f"binary_cross_entropy: input must be floating (probabilities), got {input.dtype}")
+    target = target.to(input.dtype)
+    for what, tensor in (("input", input), ("target", target)):
+        if not (bool((tensor >= 0).all()) and bool((tensor <= 1).all())):  # NaN fails too
+            raise ValueError(f"binary_cross_entropy: every element of {what} must lie in [0, 1]"
+                             + (" (for logits use binary_cross_entropy_with_logits)" if what == "input" else ""))
+    loss = _weighted(BinaryCrossEntropy.apply(input, target), weight, "binary_cross_entropy")
+    return _reduce(loss, reduction, "binary_cross_entropy")

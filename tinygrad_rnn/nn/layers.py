@@ -1,16 +1,27 @@
-"""Feed-forward layers and containers, with PyTorch's parameter names, shapes and
-default initialisation."""
+"""Feed-forward layers (Linear, Embedding, Dropout, LayerNorm, Identity, Flatten), with PyTorch's
+parameter names, shapes and default initialisation. Activations, losses and containers have
+files of their own; their names stay importable from here."""
 
 from __future__ import annotations
 
 import math
 
 from .. import creation
-from ..tensor import where
+from ..autograd import no_grad
+from ..tensor import Tensor, where
 from . import functional as F
 from . import init
+from .activations import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module
 from .parameter import Parameter
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Embedding", "Flatten", "GELU", "Identity",
+    "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "ModuleDict", "ModuleList", "NLLLoss",
+    "ParameterDict", "ParameterList", "ReLU", "Sequential", "Sigmoid", "SiLU", "Softmax", "Tanh",
+]
 
 
 def _empty(shape, dtype, device) -> Parameter:
@@ -44,10 +55,15 @@ class Linear(Module):
 
 
 class Embedding(Module):
-    """A lookup table: ``weight[indices]`` with ``weight`` (num_embeddings, embedding_dim) ~ N(0, 1)."""
+    """A lookup table: out[...] = weight[indices[...]], ``weight`` (num_embeddings, embedding_dim) ~ N(0, 1).
+
+    With ``padding_idx`` p that row starts at zeros and never gets a gradient (dL/dweight[p] = 0, as in
+    PyTorch), so it stays what it is. ``_weight``/``_freeze`` are PyTorch's private arguments behind
+    ``from_pretrained``: a given table is used as it is (not initialised, no random numbers drawn).
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, _weight: Tensor | None = None, _freeze: bool = False):
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
@@ -55,14 +71,36 @@ class Embedding(Module):
                                  f"got {padding_idx}")
             padding_idx %= num_embeddings  # -1 means the last row, as in PyTorch
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        self.weight = _empty((num_embeddings, embedding_dim), dtype, device)
-        self.reset_parameters()
+        if _weight is None:
+            self.weight = _empty((num_embeddings, embedding_dim), dtype, device)
+            self.weight.requires_grad_(not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight must have shape ({num_embeddings}, {embedding_dim}), "
+                                 f"got {tuple(_weight.shape)}")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)  # shares _weight's memory, as in PyTorch
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None) -> Embedding:
+        """An Embedding whose table is ``embeddings`` (num_embeddings, embedding_dim), used as it is: it
+        shares its memory and keeps its dtype and device, and with ``freeze`` (the default) it is not
+        trained (``weight.requires_grad`` is False). A ``padding_idx`` row keeps its values (it is not
+        zeroed) but gets no gradient, as in PyTorch."""
+        if not isinstance(embeddings, Tensor):
+            raise TypeError(f"Embedding.from_pretrained: embeddings must be a Tensor, got {type(embeddings).__name__}")
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-dimensional (num_embeddings, "
+                             f"embedding_dim), got shape {embeddings.shape}")
+        rows, columns = embeddings.shape
+        return cls(rows, columns, padding_idx, _weight=embeddings, _freeze=freeze)
 
     def reset_parameters(self) -> None:
+        """weight ~ N(0, 1), with the padding row (if any) zeroed."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            with_padding = self.weight.data
-            with_padding[self.padding_idx] = 0
+            with no_grad():
+                self.weight[self.padding_idx] = 0
 
     def forward(self, input):  # noqa: A002
         if input.dtype.kind in "iu" and input.numel() and (
@@ -78,7 +116,8 @@ class Embedding(Module):
         return out
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
 
 
 class Dropout(Module):
@@ -118,110 +157,11 @@ class LayerNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}"
 
 
-class Sequential(Module):
-    """Layers applied one after another: ``Sequential(Linear(2, 8), Tanh(), Linear(8, 1))``."""
-
-    def __init__(self, *modules: Module):
-        super().__init__()
-        for index, module in enumerate(modules):
-            self.add_module(str(index), module)
-
-    def forward(self, input):  # noqa: A002
-        for module in self._modules.values():
-            input = module(input)
-        return input
-
-    def __getitem__(self, index):
-        items = list(self._modules.values())
-        return Sequential(*items[index]) if isinstance(index, slice) else items[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-
-class ModuleList(Module):
-    """A list of modules whose parameters are registered: ``ModuleList([Linear(4, 4) for _ in range(3)])``."""
-
-    def __init__(self, modules=()):
-        super().__init__()
-        for module in modules:
-            self.append(module)
-
-    def append(self, module: Module) -> ModuleList:
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList.append: expected a Module, got {type(module).__name__}")
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules) -> ModuleList:
-        for module in modules:
-            self.append(module)
-        return self
-
-    def __getitem__(self, index):
-        items = list(self._modules.values())
-        return ModuleList(items[index]) if isinstance(index, slice) else items[index]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-
-class _Activation(Module):
-    """A module form of a function of one tensor (no parameters)."""
-
-    function = None
-
-    def forward(self, input):  # noqa: A002
-        return type(self).function(input)
-
-
-class Tanh(_Activation):
-    """tanh x."""
-
-    function = staticmethod(F.tanh)
-
-
-class ReLU(_Activation):
-    """max(x, 0)."""
-
-    function = staticmethod(F.relu)
-
-
-class Sigmoid(_Activation):
-    """1 / (1 + e⁻ˣ)."""
-
-    function = staticmethod(F.sigmoid)
-
-
 class Identity(Module):
     """Returns its input unchanged."""
 
     def forward(self, input):  # noqa: A002
         return input
-
-
-class Softmax(Module):
-    """softmax over ``dim``."""
-
-    def __init__(self, dim: int = -1):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input):  # noqa: A002
-        return F.softmax(input, self.dim)
-
-
-class LogSoftmax(Softmax):
-    """log softmax over ``dim``."""
-
-    def forward(self, input):  # noqa: A002
-        return F.log_softmax(input, self.dim)
 
 
 class Flatten(Module):
@@ -233,59 +173,3 @@ class Flatten(Module):
 
     def forward(self, input):  # noqa: A002
         return input.flatten(self.start_dim, self.end_dim)
-
-
-class _Loss(Module):
-    """A loss module: holds the loss function's arguments, in PyTorch's order."""
-
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
-        super().__init__()
-        F._refuse_legacy_reduction(type(self).__name__, size_average, reduce)
-        self.reduction = reduction
-
-
-class NLLLoss(_Loss):
-    """``F.nll_loss`` as a module."""
-
-    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-                 reduction: str = "mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.weight, self.ignore_index = weight, ignore_index
-
-    def forward(self, input, target):  # noqa: A002
-        return F.nll_loss(input, target, self.weight, None, self.ignore_index, None, self.reduction)
-
-
-class CrossEntropyLoss(NLLLoss):
-    """``F.cross_entropy`` as a module."""
-
-    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
-                 reduction: str = "mean", label_smoothing: float = 0.0):
-        super().__init__(weight, size_average, ignore_index, reduce, reduction)
-        self.label_smoothing = label_smoothing
-
-    def forward(self, input, target):  # noqa: A002
-        return F.cross_entropy(input, target, self.weight, None, self.ignore_index, None, self.reduction,
-                               self.label_smoothing)
-
-
-class MSELoss(_Loss):
-    """``F.mse_loss`` as a module."""
-
-    def forward(self, input, target):  # noqa: A002
-        return F.mse_loss(input, target, reduction=self.reduction)
-
-
-class BCEWithLogitsLoss(_Loss):
-    """``F.binary_cross_entropy_with_logits`` as a module."""
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None):
-        super().__init__(size_average, reduce, reduction)
-        self.weight, self.pos_weight = weight, pos_weight
-
-    def forward(self, input, target):  # noqa: A002
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
-                                                  pos_weight=self.pos_weight)
-
-
-

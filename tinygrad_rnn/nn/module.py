@@ -33,14 +33,22 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
-        for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
+        parameters, buffers, modules = self._parameters, self._buffers, self._modules
+        if isinstance(value, Parameter):  # a name that was a parameter keeps its place (state_dict order)
+            buffers.pop(name, None)
+            modules.pop(name, None)
+            parameters[name] = value
         elif isinstance(value, Module):
-            self._modules[name] = value
-        elif value is None and name in self.__dict__.get("_none_slots", ()):
-            self._parameters[name] = None
+            parameters.pop(name, None)
+            buffers.pop(name, None)
+            modules[name] = value
+        elif name in buffers and (value is None or isinstance(value, Tensor)):  # a buffer stays one, as in PyTorch
+            buffers[name] = value
+        else:  # anything else unregisters the name (PyTorch refuses a tensor for a parameter's name instead)
+            for registry in (parameters, buffers, modules):
+                registry.pop(name, None)
+            if value is None and name in self.__dict__.get("_none_slots", ()):
+                parameters[name] = None
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -50,6 +58,7 @@ class Module:
 
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """Keep a tensor that is state but not trained (saved in ``state_dict``, moved by ``to``)."""
+        _check_name("register_buffer", name)
         object.__setattr__(self, name, tensor)
         self._buffers[name] = tensor
 
@@ -57,11 +66,15 @@ class Module:
         """Register ``parameter`` under ``name`` (``None`` records an absent one, e.g. no bias)."""
         if parameter is not None and not isinstance(parameter, Parameter):
             raise TypeError(f"register_parameter: {name} must be a Parameter or None, got {type(parameter).__name__}")
+        _check_name("register_parameter", name)
         object.__setattr__(self, name, parameter)
         self._parameters[name] = parameter
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a submodule under ``name``."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name} must be a Module or None, got {type(module).__name__}")
+        _check_name("add_module", name)
         object.__setattr__(self, name, module)
         self._modules[name] = module
 
@@ -262,11 +275,24 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        for name, child in self.named_children():
-            child_lines = repr(child).split("\n")
-            lines.append(f"  ({name}): " + "\n  ".join(child_lines))
-        return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
+        """PyTorch's layout: ``Linear(in_features=2, ...)`` on one line, or the extra_repr lines and then
+        the children, each ``(name): repr``, indented by two spaces."""
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        children = [f"({name}): " + "\n  ".join(repr(child).split("\n")) for name, child in self.named_children()]
+        if len(lines) == 1 and not children:
+            return f"{type(self).__name__}({lines[0]})"
+        body = lines + children
+        return f"{type(self).__name__}(" + ("\n  " + "\n  ".join(body) + "\n" if body else "") + ")"
+
+
+def _check_name(what: str, name) -> None:
+    """PyTorch's rules for the name of a parameter, buffer or submodule: a non-empty string without '.'
+    (a dot would make its state_dict key ambiguous)."""
+    if not isinstance(name, str):
+        raise TypeError(f"{what}: the name must be a string, got {type(name).__name__}")
+    if not name or "." in name:
+        raise KeyError(f"{what}: the name must be non-empty and contain no '.', got {name!r}")
 
 
 def _loadable_array(value, tensor: Tensor):

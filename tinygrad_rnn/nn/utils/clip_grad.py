@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import no_grad
-from ..creation import tensor
-from ..tensor import Tensor, stack
+from ...autograd import no_grad
+from ...creation import tensor
+from ...tensor import Tensor, stack
 
 
 def _with_grads(parameters) -> list:
