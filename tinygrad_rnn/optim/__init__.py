@@ -6,11 +6,17 @@
     for epoch in range(100):
         opt.zero_grad(); loss = ...; loss.backward(); opt.step()
         scheduler.step()
+
+``LBFGS`` evaluates the loss several times per step, so ``opt.step(closure)`` needs a function
+that clears the gradients, computes the loss, calls ``backward`` and returns the loss (see its
+docstring).
+``lr_scheduler.ReduceLROnPlateau`` follows a metric: ``scheduler.step(val_loss)``.
 """
 
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD

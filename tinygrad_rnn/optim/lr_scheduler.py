@@ -7,14 +7,18 @@ Usage, as in PyTorch::
         train(...)            # calls optimizer.step()
         scheduler.step()      # then the schedule moves on
 
-The schedules here are written in closed form: the lr at epoch t is a function of
-t and the group's initial lr only, which is easy to read and to resume.
+Most schedules here are written in closed form: the lr at epoch t is a function of
+t and the group's initial lr only, which is easy to read and to resume. ``ExponentialLR``
+multiplies the current lr, as PyTorch's does, so the two agree bit for bit (``base · γᵗ``
+rounds differently from t multiplications by γ). ``ReduceLROnPlateau`` follows a metric
+instead of the epoch: ``scheduler.step(val_loss)``.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import numbers
 
 from .optimizer import Optimizer
 
@@ -30,6 +34,7 @@ class LRScheduler:
     """
 
     _not_saved = ("optimizer",)  # attributes left out of state_dict (objects, not data)
+    _is_initial = False  # True during the step() made by the constructor
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
@@ -47,7 +52,11 @@ class LRScheduler:
                     )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
-        self.step()
+        self._is_initial = True  # a schedule that multiplies the current lr must not move it on construction
+        try:
+            self.step()
+        finally:
+            del self._is_initial  # back to the class's False, and out of state_dict
 
     def get_lr(self) -> list:
         """The lr of every group at epoch ``last_epoch`` (subclasses implement)."""
@@ -141,3 +150,155 @@ class LambdaLR(LRScheduler):
     def get_lr(self) -> list:
         """base_lr · lr_lambda(last_epoch) for every group."""
         return [base_lr * function(self.last_epoch) for base_lr, function in zip(self.base_lrs, self.lr_lambdas)]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the lr by ``gamma`` every epoch::
+
+        lr_t = lr_{t-1} · gamma        (so lr_t = base_lr · gammaᵗ, up to rounding)
+
+    Like PyTorch's, it multiplies the group's *current* lr (the product is rounded at each
+    step, exactly as there), so an lr changed by hand between steps decays from its new value,
+    and resuming with ``last_epoch`` keeps the lr the groups hold.
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
+            raise ValueError(f"ExponentialLR: invalid gamma: expected a number > 0, got {gamma!r}")
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        """Every group's current lr times gamma (unchanged by the constructor's own step)."""
+        if self._is_initial:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Cut the lr by ``factor`` when a metric has stopped improving, as ``torch.optim.lr_scheduler.ReduceLROnPlateau``::
+
+        scheduler = ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=3)
+        for epoch in range(100):
+            train(...)
+            scheduler.step(validation_loss)
+
+    Each ``step(metrics)`` compares the metric with the best so far. It counts as better when
+
+        mode="min", threshold_mode="rel":   metric < best · (1 - threshold)
+        mode="min", threshold_mode="abs":   metric < best - threshold
+        mode="max", threshold_mode="rel":   metric > best · (1 + threshold)
+        mode="max", threshold_mode="abs":   metric > best + threshold
+
+    (the threshold ignores improvements too small to matter). After more than ``patience``
+    epochs in a row without improvement, every group's lr becomes ``max(lr · factor, min_lr)``
+    (skipped when that changes it by ``eps`` or less), then ``cooldown`` epochs pass in
+    which bad epochs are not counted. ``min_lr`` is one number, or a list with one per group.
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr=0,
+                 eps: float = 1e-8):
+        # No LRScheduler.__init__: this schedule follows a metric, not the epoch (no initial_lr, no base_lrs).
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"ReduceLROnPlateau: optimizer must be an Optimizer, got {type(optimizer).__name__}")
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 <= factor < 1:
+            raise ValueError(f"ReduceLROnPlateau: invalid factor: expected 0 <= factor < 1 (new_lr = lr · factor), "
+                             f"got {factor!r}")
+        for name, value in (("patience", patience), ("cooldown", cooldown)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+                raise ValueError(f"ReduceLROnPlateau: invalid {name}: expected an int >= 0 (epochs), got {value!r}")
+        groups = len(optimizer.param_groups)
+        if isinstance(min_lr, list | tuple):
+            if len(min_lr) != groups:
+                raise ValueError(f"ReduceLROnPlateau: invalid min_lr: expected {groups} values (one per parameter "
+                                 f"group), got {len(min_lr)}")
+            self.default_min_lr, self.min_lrs = None, list(min_lr)
+        else:
+            self.default_min_lr, self.min_lrs = min_lr, [min_lr] * groups
+        for position, value in enumerate(self.min_lrs):
+            if not value >= 0:
+                raise ValueError(f"ReduceLROnPlateau: invalid min_lr: expected values >= 0, got {value!r} "
+                                 f"(group {position})")
+        if not eps >= 0:
+            raise ValueError(f"ReduceLROnPlateau: invalid eps: expected eps >= 0, got {eps!r}")
+        self.optimizer = optimizer
+        self.factor, self.patience, self.cooldown, self.eps = factor, patience, cooldown, eps
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._set_comparison(mode, threshold, threshold_mode)
+        self.best = self.mode_worse
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
+
+    def _set_comparison(self, mode: str, threshold: float, threshold_mode: str) -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: invalid mode: expected 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(
+                f"ReduceLROnPlateau: invalid threshold_mode: expected 'rel' or 'abs', got {threshold_mode!r}"
+            )
+        if not threshold >= 0:
+            raise ValueError(f"ReduceLROnPlateau: invalid threshold: expected threshold >= 0, got {threshold!r}")
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+        self.mode_worse = math.inf if mode == "min" else -math.inf  # the start of "best": anything beats it
+
+    @property
+    def in_cooldown(self) -> bool:
+        """Whether the schedule is still resting after a cut (bad epochs are not counted then)."""
+        return self.cooldown_counter > 0
+
+    def _is_better(self, a: float, best: float) -> bool:
+        """Whether the metric value ``a`` improves on ``best`` by more than the threshold."""
+        if self.mode == "min":
+            return a < best * (1.0 - self.threshold) if self.threshold_mode == "rel" else a < best - self.threshold
+        return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
+
+    def get_lr(self) -> list:
+        """Not a function of the epoch: the lrs change only in ``step(metrics)``."""
+        raise NotImplementedError("ReduceLROnPlateau has no get_lr: its lrs follow the metric given to "
+                                  "step(metrics); read them with get_last_lr()")
+
+    def step(self, metrics=None) -> None:
+        """Record one epoch's metric (a number or a one-element tensor) and cut the lrs if it has
+        not improved for more than ``patience`` epochs."""
+        if metrics is None:
+            raise TypeError("ReduceLROnPlateau.step: metrics is required: expected the monitored value "
+                            "(e.g. the validation loss), got None")
+        try:
+            current = float(metrics)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"ReduceLROnPlateau.step: invalid metrics: expected a number or a one-element tensor, "
+                            f"got {type(metrics).__name__}") from error
+        self.last_epoch += 1
+        if self._is_better(current, self.best):
+            self.best, self.num_bad_epochs = current, 0
+        else:  # NaN lands here: it never counts as an improvement
+            self.num_bad_epochs += 1
+        if self.in_cooldown:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # epochs in cooldown do not count against the new lr
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _reduce_lr(self) -> None:
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs):  # a group was added since construction
+            if self.default_min_lr is None:
+                raise RuntimeError(
+                    f"ReduceLROnPlateau: the optimizer has {len(groups)} parameter groups, min_lr was given for "
+                    f"{len(self.min_lrs)}; set scheduler.min_lrs to a list with one value per group"
+                )
+            self.min_lrs = [self.default_min_lr] * len(groups)
+        for group, min_lr in zip(groups, self.min_lrs):
+            old_lr = float(group["lr"])
+            new_lr = max(old_lr * self.factor, min_lr)
+            if old_lr - new_lr > self.eps:  # a cut too small to matter (at min_lr already) is skipped
+                group["lr"] = new_lr
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a schedule saved by ``state_dict``, checking its mode and thresholds again."""
+        super().load_state_dict(state_dict)
+        self._set_comparison(self.mode, self.threshold, self.threshold_mode)

@@ -238,12 +238,19 @@ class Optimizer:
             if int(index) not in by_index:  # JSON turns the int keys into strings: int() takes both
                 raise ValueError(f"{name}.load_state_dict: state for parameter {index}, which no group lists")
             p = by_index[int(index)]
-            new_state[p] = {key: self._restored(value, p, f"state[{index}][{key!r}]") for key, value in entries.items()}
+            new_state[p] = {
+                key: self._restored_entry(key, value, p, f"state[{index}][{key!r}]") for key, value in entries.items()
+            }
         # Everything checked: commit. Groups are updated in place, so references to them stay valid.
         for own, group in zip(self.param_groups, new_groups):
             own.clear()
             own.update(group)
         self.state = new_state
+
+    def _restored_entry(self, key: str, value, p: Tensor, where: str):
+        """The saved state entry ``key`` of ``p``, as the optimizer keeps it. Here every entry is a number or an
+        array shaped like ``p``; an optimizer whose state is shaped otherwise (LBFGS) overrides this."""
+        return self._restored(value, p, where)
 
     def _restored(self, value, p: Tensor, where: str):
         """One saved state value, as the optimizer keeps it: a number, or an array like ``p``'s."""
