@@ -531,14 +531,151 @@ def test_cycle_raises_value_error(tmp_path):
 
 
 def test_bad_paths_raise_clear_errors(tmp_path):
-    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got int"):
+    with pytest.raises(TypeError, match=r"save: f must be a path \(str or os.PathLike\) or a binary file .* got int"):
         tr.save({}, 3)
-    with pytest.raises(TypeError, match="path must be a str or os.PathLike, got NoneType"):
+    with pytest.raises(TypeError, match=r"load: f must be a path \(str or os.PathLike\) or a binary .* got NoneType"):
         tr.load(None)
     with pytest.raises(FileNotFoundError, match="directory does not exist"):
         tr.save({}, tmp_path / "no_such_dir" / "c.npz")
     with pytest.raises(IsADirectoryError):
         tr.save({}, tmp_path)
+
+
+# ------------------------------------------------------------------ file objects, torch.load's arguments
+def test_round_trip_through_bytes_io_and_open_files(tmp_path):
+    obj = {"w": np.arange(6.0, dtype=np.float32).reshape(2, 3), "step": 4, "names": ("a", "b")}
+    buffer = io.BytesIO()
+    tr.save(obj, buffer)
+    assert not buffer.closed and buffer.getvalue()[:2] == b"PK"  # written, left open, as torch.save leaves it
+    buffer.seek(0)
+    assert_same(tr.load(buffer), obj)
+    with open(tmp_path / "c.npz", "wb") as file:
+        tr.save(obj, file)
+        assert not file.closed
+    with open(tmp_path / "c.npz", "rb") as file:
+        loaded = tr.load(file, map_location="cpu")
+    assert isinstance(loaded["w"], tr.Tensor) and np.array_equal(loaded["w"].numpy(), obj["w"])
+    assert os.listdir(tmp_path) == ["c.npz"]  # no temporary file: the atomic rename is for paths only
+
+
+def test_file_objects_are_read_from_their_position_and_need_not_seek():
+    buffer = io.BytesIO()
+    buffer.write(b"a header before the checkpoint")
+    tr.save([1, np.ones(2)], buffer)
+    buffer.seek(len(b"a header before the checkpoint"))
+    assert_same(tr.load(buffer), [1, np.ones(2)])
+
+    class Pipe(io.RawIOBase):  # a stream that cannot seek, as a pipe or a socket
+        def __init__(self, data):
+            self.data = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def seekable(self):
+            return False
+
+        def readinto(self, view):
+            return self.data.readinto(view)
+
+    saved = io.BytesIO()
+    tr.save({"x": np.arange(3)}, saved)
+    assert_same(tr.load(Pipe(saved.getvalue())), {"x": np.arange(3)})
+
+
+def test_bad_file_objects_raise_clear_errors(tmp_path):
+    with pytest.raises(TypeError, match=r"save: f is a text file; .* mode 'wb'"):
+        tr.save({}, io.StringIO())
+    with pytest.raises(TypeError, match=r"load: f is a text file; .* mode 'rb'"):
+        tr.load(io.StringIO("text"))
+    (tmp_path / "c.npz").write_bytes(b"")
+    with open(tmp_path / "c.npz", "rb") as file, pytest.raises(io.UnsupportedOperation, match="not open for writing"):
+        tr.save({}, file)
+    closed = io.BytesIO()
+    closed.close()
+    with pytest.raises(ValueError, match="load: f is a closed file"):
+        tr.load(closed)
+    with pytest.raises(ValueError, match=f"load: the BytesIO object {CORRUPTED}: it is not a valid zip archive"):
+        tr.load(io.BytesIO(b"not a checkpoint"))
+    with open(tmp_path / "c.npz", "rb") as file, pytest.raises(ValueError, match=f"load: '.*c.npz' {CORRUPTED}"):
+        tr.load(file)  # a file object is named by its path
+
+
+def test_a_torch_save_file_is_named_as_such_and_never_unpickled():
+    torch = pytest.importorskip("torch")
+    buffer = io.BytesIO()
+    torch.save({"w": torch.ones(2)}, buffer)
+    buffer.seek(0)
+    with pytest.raises(ValueError, match=rf"{CORRUPTED}: it is a PyTorch \(torch.save\) file, a pickle, which load"):
+        tr.load(buffer)
+
+
+class _DeviceLike:
+    """An object standing for a device, as ``torch.device``: its ``str()`` is the device's name."""
+
+    type = "cpu"
+
+    def __str__(self):
+        return "cpu"
+
+
+@pytest.mark.parametrize("where", ["cpu", b"cpu", _DeviceLike()])
+def test_map_location_takes_device_names_and_device_objects(tmp_path, where):
+    tr.save({"w": np.ones(2, dtype=np.float32)}, tmp_path / "m.npz")
+    loaded = tr.load(tmp_path / "m.npz", map_location=where)
+    assert isinstance(loaded["w"], tr.Tensor) and loaded["w"].device == "cpu"
+
+
+def test_map_location_takes_a_torch_device(tmp_path):
+    torch = pytest.importorskip("torch")
+    tr.save({"w": np.ones(2)}, tmp_path / "m.npz")
+    assert tr.load(tmp_path / "m.npz", map_location=torch.device("cpu"))["w"].device == "cpu"
+
+
+@pytest.mark.parametrize("where, kind", [({"cuda:0": "cpu"}, "a dict"), (lambda storage, loc: storage, "a function")])
+def test_map_location_as_dict_or_function_is_not_supported(tmp_path, where, kind):
+    tr.save({}, tmp_path / "m.npz")
+    with pytest.raises(TypeError, match=f"load: map_location as {kind} is not supported"):
+        tr.load(tmp_path / "m.npz", map_location=where)
+
+
+@pytest.mark.parametrize("options", [{"weights_only": True}, {"weights_only": False}, {"mmap": True}, {"mmap": False}])
+def test_weights_only_and_mmap_are_accepted_and_change_nothing(tmp_path, options):
+    obj = {"w": np.arange(4.0), "epoch": 2}
+    tr.save(obj, tmp_path / "c.npz")
+    assert_same(tr.load(tmp_path / "c.npz", **options), obj)
+
+
+def test_a_pytorch_style_checkpoint_script_runs_unchanged():
+    model, copy = nn.Linear(3, 2), nn.Linear(3, 2)
+    optimizer = tr.optim.SGD(model.parameters(), lr=0.1)
+    buffer = io.BytesIO()
+    tr.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 1}, buffer)
+    buffer.seek(0)
+    checkpoint = tr.load(buffer, map_location="cpu", weights_only=True)
+    copy.load_state_dict(checkpoint["model"])
+    tr.optim.SGD(copy.parameters(), lr=0.1).load_state_dict(checkpoint["optimizer"])
+    assert np.array_equal(copy.weight.numpy(), model.weight.numpy()) and checkpoint["epoch"] == 1
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: nn.Linear(2, 2), r"obj \(the top level\) is an nn.Module \(Linear\); tr.save never writes a pickle"
+                                  r".*save its state_dict\(\) instead, e.g. tr.save\(model.state_dict\(\), f\)"),
+        (lambda: {"opt": tr.optim.SGD([nn.Parameter(tr.ones(2))], lr=0.1)},
+         r"opt is an optimizer \(SGD\); .*tr.save\(optimizer.state_dict\(\), f\)"),
+        (lambda: [0, {"layers": [nn.Tanh()]}], r"1.layers.0 is an nn.Module \(Tanh\)"),
+    ],
+)
+def test_modules_and_optimizers_are_refused_before_anything_is_written(tmp_path, make, match):
+    buffer = io.BytesIO()
+    with pytest.raises(TypeError, match=match):
+        tr.save(make(), buffer)
+    assert buffer.getvalue() == b""
+    with pytest.raises(TypeError, match=match):
+        tr.save(make(), tmp_path / "c.npz")
+    assert os.listdir(tmp_path) == []
 
 
 # ------------------------------------------------------------------ atomic writes
