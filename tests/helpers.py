@@ -14,7 +14,8 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_rnn as tr
 
-ATOL, RTOL = 1e-5, 1e-3  # float64 gradients vs central differences (eps 1e-6): loose enough for rounding, tight for bugs
+# float64 gradients vs central differences (eps 1e-6): loose enough for rounding, tight enough for bugs
+ATOL, RTOL = 1e-5, 1e-3
 
 
 # ---------------------------------------------------------------- strategies
