@@ -121,12 +121,12 @@ def directional_derivative(layer, case: Case, data: dict, directions: dict) -> f
     for sign in (1.0, -1.0):
         tensors = {name: tr.tensor(a + sign * EPS * directions[name]) for name, a in data["arrays"].items()}
         with tr.no_grad():
-            originals = {name: p.data.copy() for name, p in layer.named_parameters()}
+            originals = {name: p.array.copy() for name, p in layer.named_parameters()}
             for name, p in layer.named_parameters():
-                p.data = originals[name] + sign * EPS * directions[name]
+                p.array = originals[name] + sign * EPS * directions[name]
             values.append(run(layer, case, tensors, data["weights"])[2].item())
             for name, p in layer.named_parameters():
-                p.data = originals[name]
+                p.array = originals[name]
     return (values[0] - values[1]) / (2 * EPS)
 
 

@@ -20,13 +20,13 @@ needs_gpu = pytest.mark.skipif(not tr.cuda.is_available(), reason="needs CuPy an
 def test_strict_array_refuses_implicit_conversion_to_numpy():
     x = tr.randn(2, 3, device="strict")
     with pytest.raises(TypeError, match="implicit conversion"):
-        np.asarray(x.data)
+        np.asarray(x.array)
     with pytest.raises(TypeError, match="cannot convert a tensor on strict"):
         np.asarray(x)
 
 
 def test_strict_array_refuses_numpy_functions_and_host_operands():
-    x = tr.randn(3, device="strict").data
+    x = tr.randn(3, device="strict").array
     with pytest.raises(TypeError, match="numpy.exp"):
         np.exp(x)
     with pytest.raises(TypeError, match="numpy.concatenate"):
@@ -156,23 +156,23 @@ def test_default_device_places_new_tensors():
 def test_dlpack_with_numpy_is_zero_copy_both_ways():
     array = np.arange(6.0).reshape(2, 3)
     t = tr.from_dlpack(array)
-    t.data[0, 0] = 42.0
+    t.array[0, 0] = 42.0
     assert array[0, 0] == 42.0 and t.dtype == tr.float64
     back = np.from_dlpack(t)
     back[1, 2] = -1.0
-    assert t.data[1, 2] == -1.0
+    assert t.array[1, 2] == -1.0
 
 
 def test_dlpack_with_torch_is_zero_copy_both_ways():
     torch = pytest.importorskip("torch")
     source = torch.arange(4.0)
     t = tr.from_dlpack(source)
-    t.data[1] = 7.0
+    t.array[1] = 7.0
     assert source[1].item() == 7.0
     ours = tr.ones(3)
     theirs = torch.from_dlpack(ours)
     theirs[0] = 5.0
-    assert ours.data[0] == 5.0
+    assert ours.array[0] == 5.0
 
 
 def test_dlpack_errors():
@@ -189,7 +189,7 @@ def test_cuda_tensors_live_on_the_gpu_and_come_back():
     import cupy
 
     x = tr.randn(3, 4, device="cuda")
-    assert x.device == "cuda:0" and isinstance(x.data, cupy.ndarray)
+    assert x.device == "cuda:0" and isinstance(x.array, cupy.ndarray)
     assert isinstance(x.numpy(), np.ndarray)
     assert_close(x.cpu().cuda().cpu(), x.cpu())
     with pytest.raises(RuntimeError, match="cuda:0"):
@@ -205,7 +205,7 @@ def test_dlpack_with_cupy_is_zero_copy():
 
     source = cupy.arange(4.0)
     t = tr.from_dlpack(source)
-    t.data[2] = 9.0
+    t.array[2] = 9.0
     assert float(source[2]) == 9.0 and t.device == "cuda:0"
 
 

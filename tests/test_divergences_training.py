@@ -94,7 +94,7 @@ def test_a_0d_parameter_follows_the_same_path_as_a_one_element_vector(name, kwar
     # No torch needed: the update rules are elementwise, so shape () and shape (1,) must agree.
     scalar, _ = _run(tr, name, kwargs, 0.7)
     vector, _ = _run(tr, name, kwargs, [0.7])
-    assert scalar.shape == () and isinstance(scalar.data, np.ndarray)
+    assert scalar.shape == () and isinstance(scalar.array, np.ndarray)
     assert_close(scalar.numpy().reshape(1), vector, atol=1e-12, rtol=1e-12)
 
 
@@ -472,9 +472,9 @@ def test_load_state_dict_between_forward_and_backward_makes_backward_raise():
 
 def test_load_state_dict_keeps_memory_dtype_and_bumps_the_version():
     layer = nn.Linear(2, 2)
-    weight, memory, version = layer.weight, layer.weight.data, layer.weight._version[0]
+    weight, memory, version = layer.weight, layer.weight.array, layer.weight._version[0]
     layer.load_state_dict({"weight": np.ones((2, 2)), "bias": [1, 2]})  # float64 and ints: cast, as PyTorch does
-    assert layer.weight is weight and layer.weight.data is memory and layer.weight.dtype == tr.float32
+    assert layer.weight is weight and layer.weight.array is memory and layer.weight.dtype == tr.float32
     assert weight._version[0] == version + 1
     np.testing.assert_array_equal(layer.bias.numpy(), [1.0, 2.0])
 

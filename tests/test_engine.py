@@ -102,7 +102,7 @@ def test_leaf_gradient_owns_its_memory():
     x = leaf([1.0, 2.0, 3.0])
     upstream = tr.tensor([0.5, -1.0, 2.0], dtype=F64)
     (x + 0.0).backward(upstream)
-    upstream.data[...] = 100.0
+    upstream.array[...] = 100.0
     assert_close(x.grad, [0.5, -1.0, 2.0], atol=0, rtol=0)
     x.grad.zero_()
     assert_close(upstream, [100.0, 100.0, 100.0], atol=0, rtol=0)

@@ -56,13 +56,13 @@ def test_in_place_arithmetic_keeps_identity_and_memory_and_is_differentiated(wri
     x = leaf([1.0, 2.0, 3.0])
     m = leaf([2.0, 4.0, 8.0])
     y = x * 1
-    alias, memory, view = y, y.data, y.detach()
+    alias, memory, view = y, y.array, y.detach()
     result = {
         "+=": lambda: y.__iadd__(m), "add_": lambda: y.add_(m), "mul_": lambda: y.mul_(m),
         "*=": lambda: y.__imul__(m), "sub_": lambda: y.sub_(m), "-=": lambda: y.__isub__(m),
         "/=": lambda: y.__itruediv__(m), "div_": lambda: y.div_(m),
     }[write]()
-    assert result is y and alias is y and y.data is memory
+    assert result is y and alias is y and y.array is memory
     op = {"+=": np.add, "add_": np.add, "mul_": np.multiply, "*=": np.multiply, "sub_": np.subtract,
           "-=": np.subtract, "/=": np.divide, "div_": np.divide}[write]
     expected = op([1.0, 2.0, 3.0], [2.0, 4.0, 8.0])
@@ -285,7 +285,7 @@ def test_a_buffer_written_once_per_step_is_not_copied_per_step():
         outputs[t] = h * t
     node, shared = outputs.grad_fn, 0
     while node is not None and node.name == "SetItemBackward":
-        shared += np.shares_memory(node.inputs[0].data, outputs.data)
+        shared += np.shares_memory(node.inputs[0].array, outputs.array)
         node = node.input_edges[0][0]
     assert shared == 50
 

@@ -212,7 +212,7 @@ def test_state_dict_returns_numpy_copies():
     before = lin.weight.numpy().copy()
     state["weight"][...] = 123.0
     assert_close(lin.weight, before, atol=0, rtol=0, what="weight after mutating state_dict")
-    assert not np.shares_memory(lin.state_dict()["bias"], lin.bias.data)
+    assert not np.shares_memory(lin.state_dict()["bias"], lin.bias.array)
 
 
 def test_load_state_dict_copies_values_and_keeps_dtype():

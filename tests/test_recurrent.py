@@ -376,12 +376,12 @@ def test_layer_gradients_match_finite_differences(kind):
         eps = 1e-6
         with tr.no_grad():
             for index in np.ndindex(*p.shape):
-                saved = p.data[index]
-                p.data[index] = saved + eps
+                saved = p.array[index]
+                p.array[index] = saved + eps
                 plus = loss(x, *states).item()
-                p.data[index] = saved - eps
+                p.array[index] = saved - eps
                 minus = loss(x, *states).item()
-                p.data[index] = saved
+                p.array[index] = saved
                 numeric[index] = (plus - minus) / (2 * eps)
         assert_close(p.grad, numeric, atol=1e-6, rtol=1e-4, what=f"gradient of {name}")
 

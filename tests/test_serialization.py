@@ -719,7 +719,7 @@ def _has_cuda() -> bool:
 def test_cuda_arrays_are_saved_on_the_host_and_map_location_puts_them_back(tmp_path):
     x = tr.randn(3, 4, device="cuda")
     lstm = nn.LSTM(2, 3).to("cuda")
-    tr.save({"x": x, "raw": x.data, "lstm": lstm.state_dict()}, tmp_path / "g.npz")
+    tr.save({"x": x, "raw": x.array, "lstm": lstm.state_dict()}, tmp_path / "g.npz")
     loaded = tr.load(tmp_path / "g.npz")
     assert isinstance(loaded["x"], np.ndarray) and isinstance(loaded["raw"], np.ndarray)
     assert np.array_equal(loaded["x"], x.numpy())

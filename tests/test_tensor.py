@@ -77,7 +77,7 @@ def test_tensor_copies_its_data_and_from_numpy_shares_it():
     assert shared.tolist() == [99.0, 2.0, 3.0]
     source = tr.tensor([1.0, 2.0])
     again = tr.tensor(source)
-    source.data[0] = -5.0
+    source.array[0] = -5.0
     assert again.tolist() == [1.0, 2.0]
 
 

@@ -54,9 +54,9 @@ def _user_frame() -> str:
 
 def _check_finite(node, input_grads) -> None:
     for position, grad in enumerate(input_grads):
-        if grad is not None and not bool(grad.xp.isfinite(grad.data).all()):
+        if grad is not None and not bool(grad.xp.isfinite(grad.array).all()):
             shapes = ", ".join(str(t.shape) for t in node.inputs)
-            bad = "NaN" if bool(grad.xp.isnan(grad.data).any()) else "inf"
+            bad = "NaN" if bool(grad.xp.isnan(grad.array).any()) else "inf"
             made_at = node.__dict__.get("created_at", "(not recorded: the op ran before detection was switched on)")
             raise RuntimeError(
                 f"anomaly detected: {node.name} returned {bad} in the gradient of its input {position} "

@@ -22,7 +22,7 @@ def _array_from(data, dtype=None, device=None):
     Without ``device``, host data (Python numbers, lists, NumPy arrays) goes to the default
     device (``tr.set_default_device``) and a device array stays on its device."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     target = backend.normalize_device(device) if device is not None else None
     if backend.is_array(data) or backend.is_numpy_scalar(data):
         source = backend.device_of(data)

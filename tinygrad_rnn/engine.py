@@ -89,7 +89,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool) 
     """``Tensor.backward``: add d(outputs)/d(leaf), weighted by ``grad_outputs``, into every leaf's ``.grad``."""
     for tensor, grad in _walk(outputs, grad_outputs, retain_graph, create_graph, wanted=None).values():
         if not create_graph:
-            grad = _tensor_module.Tensor._wrap(grad.data.copy())  # own memory, never a view
+            grad = _tensor_module.Tensor._wrap(grad.array.copy())  # own memory, never a view
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
 

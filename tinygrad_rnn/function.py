@@ -54,7 +54,7 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the op on tensors ``inputs``, recording the node if a gradient is wanted."""
         node = cls()
-        arrays = [t.data for t in inputs]
+        arrays = [t.array for t in inputs]
         if len(arrays) > 1:
             backend.check_same_device(cls.__name__, arrays)
         node.xp = backend.module_of(arrays[0])
@@ -73,7 +73,7 @@ class Function:
                 _refuse_stale_view(cls, t)
             wanted = wanted or t.requires_grad
         # Integer and bool results (casts, comparisons) are flat almost everywhere: no graph.
-        if wanted and outputs[0].data.dtype.kind == "f":
+        if wanted and outputs[0].array.dtype.kind == "f":
             node.inputs = inputs
             # Where each input's gradient goes, fixed now: an in-place write may later give the
             # input tensor a new grad_fn, but this node consumed the value from before the write.
@@ -156,7 +156,7 @@ def split_history(tensor, copy_values: bool):
     reads them in backward sees the write and refuses. With ``copy_values`` (the write's own
     backward reads the old values, as ``mul_`` does) ``old`` keeps a copy instead.
     """
-    old = _tensor_module.Tensor._wrap(tensor.data.copy() if copy_values else tensor.data)
+    old = _tensor_module.Tensor._wrap(tensor.array.copy() if copy_values else tensor.array)
     if copy_values:
         old._version = [tensor._version[0]]
     else:

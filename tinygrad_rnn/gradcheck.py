@@ -33,7 +33,7 @@ def _float64_inputs(inputs) -> tuple:
     copies = []
     for value in inputs:
         if isinstance(value, Tensor) and value.dtype.kind == "f":
-            copy = tensor(value.data, dtype="float64")
+            copy = tensor(value.array, dtype="float64")
             copies.append(copy.requires_grad_(value.requires_grad))
         else:
             copies.append(value)

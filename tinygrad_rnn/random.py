@@ -33,7 +33,7 @@ def set_rng_state(new_state) -> None:
     ``TypeError`` for another type or dtype and ``ValueError`` for a wrong shape, length or content,
     leaving the generator unchanged.
     """
-    data = new_state.data if isinstance(new_state, Tensor) else new_state
+    data = new_state.array if isinstance(new_state, Tensor) else new_state
     if not backend.is_array(data):
         raise TypeError(
             f"set_rng_state: new_state must be the uint8 tensor tr.get_rng_state() returns (or its NumPy array), "

@@ -163,7 +163,7 @@ def _check_key(key, parts: list):
 def _encode_array(value, parts: list, arrays: dict) -> dict:
     """Store an array, tensor or NumPy scalar as the next entry and return a reference to it."""
     is_scalar = backend.is_numpy_scalar(value)
-    data = value.data if isinstance(value, Tensor) else value
+    data = value.array if isinstance(value, Tensor) else value
     array = backend.host_array(data) if is_scalar else backend.to_numpy(data)
     if array.dtype.hasobject:  # NumPy would pickle these, and loading a pickle runs code
         raise TypeError(

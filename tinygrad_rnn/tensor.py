@@ -1,6 +1,6 @@
 """The Tensor: an array plus what reverse-mode autograd needs.
 
-A tensor holds ``data`` (a NumPy or CuPy array), and, when it takes part in a graph,
+A tensor holds ``array`` (a NumPy or CuPy array), and, when it takes part in a graph,
 ``requires_grad``, ``grad_fn`` (the node that made it, see ``autograd.py``) and, after
 ``backward()``, ``grad``. This file is that autograd part: the fields, ``backward``, hooks,
 ``detach``, the version counter and the rules of in-place writes (``_write``).
@@ -47,7 +47,7 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
     """
 
     __slots__ = (
-        "data", "requires_grad", "grad", "grad_fn", "_output_nr", "_retains_grad", "_hooks", "_version",
+        "array", "requires_grad", "grad", "grad_fn", "_output_nr", "_retains_grad", "_hooks", "_version",
         "_base", "_base_grad_fn", "_view_index", "__weakref__",
     )
 
@@ -57,7 +57,7 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
         self._init(_array_from(data, dtype, device), requires_grad)
 
     def _init(self, array, requires_grad: bool = False) -> None:
-        self.data = array
+        self.array = array
         self.grad = None
         self.grad_fn = None
         self._output_nr = 0  # which output of grad_fn this is (ops like unbind have several)
@@ -86,27 +86,51 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
     @property
     def shape(self) -> tuple:
         """The size of each dimension, a tuple of ints."""
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
         """The element type, e.g. ``tr.float32``."""
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self) -> str:
         """``"cpu"`` or ``"cuda:N"``."""
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def xp(self):
         """The array module (numpy or cupy) that holds this tensor's data."""
-        return backend.module_of(self.data)
+        return backend.module_of(self.array)
+
+    @property
+    def data(self) -> Tensor:
+        """PyTorch's ``.data``: a tensor sharing this one's memory, outside the graph.
+
+        ``p.data.add_(p.grad, alpha=-lr)`` and ``w.data.uniform_(-0.1, 0.1)`` change ``p`` and
+        ``w`` in place without recording anything. One difference from PyTorch, on purpose: the
+        result shares this tensor's version counter (as ``detach()`` does), so a write through
+        ``.data`` into a value that a graph saved makes that graph's backward raise instead of
+        silently using the new values. The raw array is ``.array`` (NumPy on the CPU, CuPy on
+        the GPU); ``.numpy()`` copies it to the host."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value) -> None:
+        """``p.data = t`` makes ``p`` hold ``t``'s values (its memory, shape and dtype), as in PyTorch.
+        The version is bumped, so a graph that saved the old values refuses to backward."""
+        array = value.array if isinstance(value, Tensor) else value
+        if not backend.is_array(array):
+            raise TypeError(f"data: expected a Tensor or an array, got {type(value).__name__}")
+        if backend.device_of(array) != self.device:
+            raise RuntimeError(f"data: the new value is on {backend.device_of(array)}, this tensor on {self.device}")
+        self.array = array
+        self._version[0] += 1
 
     # ------------------------------------------------------------ autograd
     @property
@@ -125,7 +149,7 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
 
     def detach(self) -> Tensor:
         """The same data (shared memory) cut out of the graph: no grad_fn, no gradient."""
-        detached = Tensor._wrap(self.data)
+        detached = Tensor._wrap(self.array)
         detached._version = self._version  # same memory, same version counter
         return detached
 
@@ -188,9 +212,9 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
             self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands)
         )
         if not recording:
-            result = self._fit_result(name, compute(Tensor._wrap(self.data)))
-            if result.data is not self.data:
-                self.data[...] = result.data
+            result = self._fit_result(name, compute(Tensor._wrap(self.array)))
+            if result.array is not self.array:
+                self.array[...] = result.array
             self._version[0] += 1
             return self
         if self._base is not None and self._view_index is not None:
@@ -202,8 +226,8 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
         except Exception:
             autograd.join_history(self, old)  # nothing was written: undo the split
             raise
-        if result.data is not self.data:
-            self.data[...] = result.data
+        if result.array is not self.array:
+            self.array[...] = result.array
         self._version[0] += 1
         autograd.adopt_history(self, result)
         return self
@@ -232,7 +256,7 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
         return self
 
     def _check_writable(self, name: str) -> None:
-        strides = getattr(self.data, "strides", ())
+        strides = getattr(self.array, "strides", ())
         if any(s == 0 and n > 1 for s, n in zip(strides, self.shape)):
             raise RuntimeError(
                 f"{name}: this tensor of shape {self.shape} is an expanded view (several elements share one memory "

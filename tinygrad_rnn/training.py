@@ -125,7 +125,7 @@ def sample_logits(logits, temperature: float = 1.0, generator=None):
 
     if not temperature >= 0:  # written this way so that NaN fails too
         raise ValueError(f"sample_logits: temperature must be >= 0, got {temperature!r}")
-    scores = backend.to_numpy(getattr(logits, "data", logits)).astype(np.float64)
+    scores = backend.to_numpy(getattr(logits, "array", logits)).astype(np.float64)
     if temperature == 0:
         return scores.argmax(-1)
     scores = scores / temperature

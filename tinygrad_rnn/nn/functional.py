@@ -199,11 +199,11 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     log_probs = input.unsqueeze(0) if input.ndim == 1 else input
     labels = target.reshape(1) if input.ndim == 1 else target
     classes = log_probs.shape[1]
-    keep = labels.data != ignore_index
+    keep = labels.array != ignore_index
     xp = log_probs.xp
-    safe = xp.where(keep, labels.data, 0)
+    safe = xp.where(keep, labels.array, 0)
     if ((safe < 0) | (safe >= classes)).any():  # the one read back to the host: a clear error is worth it
-        bad = labels.data[keep & ((safe < 0) | (safe >= classes))]
+        bad = labels.array[keep & ((safe < 0) | (safe >= classes))]
         raise IndexError(f"nll_loss: target {int(bad.reshape(-1)[0])} is out of range for {classes} classes")
     order = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
     moved = log_probs.permute(*order)  # classes last: (N, d1, ..., C), lined up with the labels (N, d1, ...)
@@ -212,7 +212,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     # anywhere but at a kept target cannot turn the loss into NaN (0·-inf), as in PyTorch.
     flat = moved.reshape(-1, classes)
     picked = where(keep, flat[xp.arange(flat.shape[0]), safe.reshape(-1)].reshape(labels.shape), 0.0)
-    weights = keep.astype(input.dtype) if weight is None else xp.where(keep, weight.data[safe], 0)
+    weights = keep.astype(input.dtype) if weight is None else xp.where(keep, weight.array[safe], 0)
     if reduction == "mean":
         total = weights.sum()
         # Each kept target's share of the mean, weights[n] / total, is its gradient factor in PyTorch; an
@@ -275,13 +275,13 @@ def _smoothing_loss(log_probs: Tensor, target: Tensor, weight, ignore_index: int
     as the NLL part is (a mean divides by the kept targets' total weight)."""
     class_dim = 1 if log_probs.ndim > 1 else 0
     terms = log_probs if weight is None else log_probs * _class_weight_view(weight, log_probs)
-    keep = target.data != ignore_index
+    keep = target.array != ignore_index
     smooth = where(keep, -terms.sum(class_dim), 0.0)  # an ignored target's loss is +0, as in PyTorch
     if reduction != "mean":
         return _reduce(smooth, reduction, "cross_entropy")
     xp = log_probs.xp
-    safe = xp.where(keep, target.data, 0)
-    weights = keep.astype(log_probs.dtype) if weight is None else xp.where(keep, weight.data[safe], 0)
+    safe = xp.where(keep, target.array, 0)
+    weights = keep.astype(log_probs.dtype) if weight is None else xp.where(keep, weight.array[safe], 0)
     total = weights.sum()
     with np.errstate(divide="ignore", invalid="ignore"):  # kept targets of total weight 0: 1/0, as in PyTorch
         share = keep.astype(log_probs.dtype) / xp.where(keep, total, 1)

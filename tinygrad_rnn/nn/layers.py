@@ -104,11 +104,11 @@ class Embedding(Module):
 
     def forward(self, input):  # noqa: A002
         if input.dtype.kind in "iu" and input.numel() and (
-            int(input.data.min()) < 0 or int(input.data.max()) >= self.num_embeddings
+            int(input.array.min()) < 0 or int(input.array.max()) >= self.num_embeddings
         ):
             raise IndexError(
                 f"Embedding: indices must lie in [0, {self.num_embeddings}), got values from "
-                f"{int(input.data.min())} to {int(input.data.max())}"
+                f"{int(input.array.min())} to {int(input.array.max())}"
             )
         out = F.embedding(input, self.weight)
         if self.padding_idx is not None:  # the padding row gets no gradient, as in PyTorch

@@ -184,7 +184,7 @@ class Module:
                 converted = converted.to(device)
             if dtype is not None and tensor.dtype.kind == "f":
                 converted = converted.to(dtype)
-            tensor.data = converted.data
+            tensor.array = converted.array
             if tensor.grad is not None:
                 tensor.grad = tensor.grad.to(tensor.device).to(tensor.dtype)
 
@@ -217,7 +217,7 @@ class Module:
                 for name, tensor in registry.items():
                     if tensor is not None:
                         key = f"{module_name}.{name}" if module_name else name
-                        state[key] = backend.to_numpy(tensor.data).copy()
+                        state[key] = backend.to_numpy(tensor.array).copy()
         return state
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
@@ -259,7 +259,7 @@ class Module:
         with no_grad():
             for key, array in arrays.items():
                 tensor = own[key]
-                tensor.data[...] = backend.to_device(array, tensor.device)  # in place; casts to tensor's dtype
+                tensor.array[...] = backend.to_device(array, tensor.device)  # in place; casts to tensor's dtype
                 tensor._version[0] += 1
         return IncompatibleKeys(missing, unexpected)
 
@@ -298,7 +298,7 @@ def _check_name(what: str, name) -> None:
 def _loadable_array(value, tensor: Tensor):
     """``(problem, array)``: ``value`` as an array that fits ``tensor``, or a description of
     why it does not (wrong shape, not numeric) for ``load_state_dict``'s one error."""
-    array = value.data if isinstance(value, Tensor) else value
+    array = value.array if isinstance(value, Tensor) else value
     if not backend.is_array(array):
         try:
             array = backend.host_array(array)

@@ -13,7 +13,7 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad: bool = True):
         source = data.detach() if isinstance(data, Tensor) else Tensor(data if data is not None else [])
-        self._init(source.data, requires_grad)
+        self._init(source.array, requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

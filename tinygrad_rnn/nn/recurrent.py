@@ -23,7 +23,7 @@ def _lengths_as_ints(name: str, lengths, steps: int, batch: int) -> list:
     [0, steps]. Anything else raises: a float would otherwise be cut to an int by one input form
     and compared as a float (running one step more) by another."""
     if isinstance(lengths, Tensor):
-        host = backend.to_numpy(lengths.data)
+        host = backend.to_numpy(lengths.array)
     elif backend.is_array(lengths):
         host = backend.to_numpy(lengths)
     else:
@@ -130,7 +130,7 @@ class _RecurrentLayer(_RecurrentParameters):
         values = _lengths_as_ints(type(self).__name__, lengths, steps, batch)
         if all(n == steps for n in values):
             return None
-        with backend.device_of_array_context(like.data):
+        with backend.device_of_array_context(like.array):
             return like.xp.arange(steps)[:, None] < like.xp.asarray(values)[None, :]
 
     def _run_composed(self, layer_input: Tensor, state: tuple, weights: tuple, reverse: bool, running) -> tuple:

@@ -110,9 +110,9 @@ class Pow(_Broadcasting):
             grad_a = sum_to_shape(grad * b * a ** (b - 1), a.shape)
         if need_b:
             xp = self.xp
-            positive = constant(a.data > 0)
+            positive = constant(a.array > 0)
             log_a = Where.apply(positive, a, a.new_ones(())).log()  # ln a where a > 0, else 0
-            nan_where_negative = constant(xp.where(a.data < 0, xp.nan, 0).astype(a.dtype))
+            nan_where_negative = constant(xp.where(a.array < 0, xp.nan, 0).astype(a.dtype))
             grad_b = sum_to_shape(grad * self.output * (log_a + nan_where_negative), b.shape)
         return grad_a, grad_b
 
@@ -127,7 +127,7 @@ class Maximum(_Broadcasting):
         return self.xp.maximum(a, b)
 
     def backward(self, grad):
-        return _split_between(self, grad, self.inputs[0].data > self.inputs[1].data)
+        return _split_between(self, grad, self.inputs[0].array > self.inputs[1].array)
 
 
 class Minimum(_Broadcasting):
@@ -140,13 +140,13 @@ class Minimum(_Broadcasting):
         return self.xp.minimum(a, b)
 
     def backward(self, grad):
-        return _split_between(self, grad, self.inputs[0].data < self.inputs[1].data)
+        return _split_between(self, grad, self.inputs[0].array < self.inputs[1].array)
 
 
 def _split_between(node, grad, a_wins):
     """Route ``grad`` to ``a`` where it won, to ``b`` where it lost, half each on ties."""
     a, b = node.inputs
-    ties = a.data == b.data
+    ties = a.array == b.array
     share_a = constant((a_wins + 0.5 * ties).astype(grad.dtype))
     return sum_to_shape(grad * share_a, a.shape), sum_to_shape(grad * (1 - share_a), b.shape)
 
@@ -259,7 +259,7 @@ class Abs(Function):
         return self.xp.abs(x)
 
     def backward(self, grad):
-        return grad * constant(self.xp.sign(self.inputs[0].data))
+        return grad * constant(self.xp.sign(self.inputs[0].array))
 
 
 @register("tanh", function=True)
@@ -306,7 +306,7 @@ class Relu(Function):
         return self.xp.maximum(x, 0)
 
     def backward(self, grad):
-        return grad * constant((self.inputs[0].data > 0).astype(grad.dtype))
+        return grad * constant((self.inputs[0].array > 0).astype(grad.dtype))
 
 
 class Clip(Function):
@@ -324,7 +324,7 @@ class Clip(Function):
         return x
 
     def backward(self, grad):
-        x = self.inputs[0].data
+        x = self.inputs[0].array
         inside = self.xp.ones(x.shape, dtype=bool)
         if self.low is not None:
             inside &= x >= self.low

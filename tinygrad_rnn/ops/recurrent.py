@@ -35,7 +35,7 @@ class FusedRecurrence(Function):
             )
         xp = self.xp
         # an output that received no gradient (unused, or dropped) contributes zeros
-        d = [g.data if g is not None else xp.zeros(shape, dtype=dtype)
+        d = [g.array if g is not None else xp.zeros(shape, dtype=dtype)
              for g, (shape, dtype) in zip(grads, self.result_shapes)]
         # (dx, dh0, [dc0,] dW_ih, dW_hh, db_ih, db_hh): the order of the inputs
         result = self.kind.backward(xp, self.cache, *d)

@@ -40,6 +40,6 @@ class Max(Function):
     def backward(self, grad):
         (x,) = self.inputs
         shape = keepdims_shape(x.shape, self.axes)
-        is_max = x.data == self.output.data.reshape(shape)
+        is_max = x.array == self.output.array.reshape(shape)
         share = is_max / is_max.sum(axis=self.axes, keepdims=True)
         return reshape_to(grad, shape) * constant(share.astype(grad.dtype))

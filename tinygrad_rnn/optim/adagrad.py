@@ -35,12 +35,12 @@ class Adagrad(Optimizer):
         xp = p.xp
         if not state:
             state["step"] = 0
-            state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
+            state["sum"] = xp.full_like(p.array, group["initial_accumulator_value"])
         state["step"] += 1
 
         g = -grad if group["maximize"] else grad
         if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p.data
+            g = g + group["weight_decay"] * p.array
         lr_t = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"] += g * g
-        p.data -= lr_t * (g / (xp.sqrt(state["sum"]) + group["eps"]))
+        p.array -= lr_t * (g / (xp.sqrt(state["sum"]) + group["eps"]))

@@ -43,19 +43,19 @@ class Adam(Optimizer):
         lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            state["exp_avg"] = xp.zeros_like(p.array)
+            state["exp_avg_sq"] = xp.zeros_like(p.array)
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+            state["max_exp_avg_sq"] = xp.zeros_like(p.array)
         state["step"] += 1
         t = state["step"]
 
         g = -grad if group["maximize"] else grad
         if weight_decay != 0:
             if self.decoupled_weight_decay:  # AdamW: shrink θ itself, outside the adaptive scaling
-                p.data *= 1 - lr * weight_decay
+                p.array *= 1 - lr * weight_decay
             else:  # Adam: L2 penalty added to the gradient, so it gets scaled like the gradient
-                g = g + weight_decay * p.data
+                g = g + weight_decay * p.array
 
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1  # in place: the state arrays keep their identity, dtype and device
@@ -68,7 +68,7 @@ class Adam(Optimizer):
 
         step_size = lr / (1 - beta1**t)
         denominator = xp.sqrt(v) / math.sqrt(1 - beta2**t) + group["eps"]
-        p.data -= step_size * (m / denominator)
+        p.array -= step_size * (m / denominator)
 
 
 class AdamW(Adam):

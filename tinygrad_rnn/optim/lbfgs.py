@@ -115,25 +115,25 @@ class LBFGS(Optimizer):
         pieces = []
         for p in self._params:
             if p.grad is None:  # unused by this loss: its gradient is zero, as in PyTorch
-                pieces.append(xp.zeros(p.data.size, dtype=dtype))
+                pieces.append(xp.zeros(p.array.size, dtype=dtype))
                 continue
             if p.grad.shape != p.shape:
                 raise ValueError(f"LBFGS: a parameter of shape {p.shape} has a gradient of shape {p.grad.shape}")
-            pieces.append(p.grad.data.reshape(-1))
+            pieces.append(p.grad.array.reshape(-1))
         return xp.concatenate(pieces).astype(dtype, copy=False)
 
     def _add_to_params(self, step: float, direction) -> None:
         """θ ← θ + step · direction, in place, each parameter taking its slice of the flat vector."""
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data += step * direction[offset:offset + n].reshape(p.shape)
+            n = p.array.size
+            p.array += step * direction[offset:offset + n].reshape(p.shape)
             p._version[0] += 1  # changed in place: a graph that saved the old values must refuse backward
             offset += n
 
     def _set_params(self, values) -> None:
         for p, value in zip(self._params, values):
-            p.data[...] = value
+            p.array[...] = value
             p._version[0] += 1
 
     # ------------------------------------------------------------ the step
@@ -212,7 +212,7 @@ class LBFGS(Optimizer):
 
             ls_func_evals = 0
             if group["line_search_fn"] == "strong_wolfe":
-                start = [p.data.copy() for p in self._params]
+                start = [p.array.copy() for p in self._params]
 
                 def along_d(step, start=start, d=d):
                     # Evaluate at start + step·d, then put the parameters back: the search only looks.
@@ -291,10 +291,10 @@ class LBFGS(Optimizer):
     def _restored_vector(self, value, where: str):
         xp, dtype = self._xp_and_dtype()
         if isinstance(value, Tensor):
-            value = value.data
+            value = value.array
         if not is_array(value):  # nested lists, after JSON
             value = xp.asarray(value)
-        numel = sum(p.data.size for p in self._params)
+        numel = sum(p.array.size for p in self._params)
         if value.shape != (numel,):
             raise ValueError(
                 f"LBFGS.load_state_dict: {where} has shape {value.shape}, expected ({numel},) "

@@ -2,7 +2,7 @@
 ``zero_grad`` and a ``state_dict`` made of NumPy arrays and Python numbers.
 
 An optimizer holds *references* to the parameters and changes their values in
-place (``p.data -= ...``), so a model and its optimizer always see the same
+place (``p.array -= ...``), so a model and its optimizer always see the same
 tensors. Each subclass writes one method, ``_update_parameter``, that applies its
 update rule to one parameter; everything shared (looping over groups, skipping
 parameters without a gradient, no graph recording, the version counter, saving
@@ -54,7 +54,7 @@ def _to_plain(value):
     """A copy of ``value`` made of NumPy arrays, Python numbers, lists and dicts only,
     so a state dict can be saved without pickle (e.g. ``.npz`` plus JSON)."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if is_numpy_scalar(value):
         return value.item()
     if hasattr(value, "shape") and hasattr(value, "dtype"):  # an array of any backend (NumPy, CuPy, ...)
@@ -180,13 +180,13 @@ class Optimizer:
                         )
                     state = self.state.setdefault(p, {})
                     _follow_parameter(state, p)
-                    self._update_parameter(p, p.grad.data, state, group)
+                    self._update_parameter(p, p.grad.array, state, group)
                     # The values changed in place: a graph that saved the old ones must now refuse backward.
                     p._version[0] += 1
         return loss
 
     def _update_parameter(self, p: Tensor, grad, state: dict, group: dict) -> None:
-        """Apply the update rule to ``p.data`` in place, given its gradient array ``grad``,
+        """Apply the update rule to ``p.array`` in place, given its gradient array ``grad``,
         its ``state`` dict (empty on the first step) and its ``group``'s hyperparameters."""
         raise NotImplementedError(f"{type(self).__name__} must implement _update_parameter")
 
@@ -255,7 +255,7 @@ class Optimizer:
     def _restored(self, value, p: Tensor, where: str):
         """One saved state value, as the optimizer keeps it: a number, or an array like ``p``'s."""
         if isinstance(value, Tensor):
-            value = value.data
+            value = value.array
         # An array that went through JSON: tolist() makes nested lists, or a bare float of a 0-d array (a 0-d
         # parameter's state; kept as a number, ``buffer *= momentum`` would stop updating the state). No
         # optimizer keeps a float number in its state (the step is an int), so a float here is such an array.

@@ -40,7 +40,7 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         g = -grad if group["maximize"] else grad
         if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p.data  # a new array: never write into p.grad
+            g = g + group["weight_decay"] * p.array  # a new array: never write into p.grad
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:  # the first step starts the running average at the gradient itself
@@ -49,4 +49,4 @@ class SGD(Optimizer):
                 buffer *= momentum
                 buffer += (1 - group["dampening"]) * g
             g = g + momentum * buffer if group["nesterov"] else buffer
-        p.data -= group["lr"] * g
+        p.array -= group["lr"] * g

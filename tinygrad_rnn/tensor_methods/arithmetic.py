@@ -34,7 +34,7 @@ class ArithmeticMethods(TensorBase):
             other = other.item()
         if isinstance(other, bool | int | float):
             dtype = backend.scalar_operand_dtype(other, self.dtype)
-            with backend.device_of_array_context(self.data):
+            with backend.device_of_array_context(self.array):
                 return self._wrap(self.xp.asarray(other, dtype=dtype))
         if backend.is_array(other):
             return self._wrap(other)
@@ -136,7 +136,7 @@ class ArithmeticMethods(TensorBase):
         a, b = self._promoted(other)
         if a.shape != b.shape:
             ops.broadcast.broadcast_shape("comparison", a.shape, b.shape)
-        return self._wrap(function(a.data, b.data))
+        return self._wrap(function(a.array, b.array))
 
     def __lt__(self, other):
         return self._compare(self.xp.less, other)
@@ -162,19 +162,19 @@ class ArithmeticMethods(TensorBase):
 
     def any(self) -> Tensor:
         """True if any element is nonzero (a bool tensor)."""
-        return self._wrap(self.xp.any(self.data))
+        return self._wrap(self.xp.any(self.array))
 
     def all(self) -> Tensor:
         """True if every element is nonzero (a bool tensor)."""
-        return self._wrap(self.xp.all(self.data))
+        return self._wrap(self.xp.all(self.array))
 
     def isfinite(self) -> Tensor:
         """Elementwise: not inf and not NaN."""
-        return self._wrap(self.xp.isfinite(self.data))
+        return self._wrap(self.xp.isfinite(self.array))
 
     def isnan(self) -> Tensor:
         """Elementwise: is NaN."""
-        return self._wrap(self.xp.isnan(self.data))
+        return self._wrap(self.xp.isnan(self.array))
 
     # ------------------------------------------------------------ elementwise functions with arguments
     def clip(self, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's argument names)

@@ -62,7 +62,7 @@ class ComposedMethods(TensorBase):
         normalisation would otherwise poison every weight with NaN.
         """
         variance = self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
-        flat = autograd.constant(variance.data == 0)
+        flat = autograd.constant(variance.array == 0)
         # The sqrt runs on 1 where the variance is 0, so its derivative stays finite there (even the
         # second one); the outer where then gives 0 and sends no gradient through those elements.
         return where(flat, 0.0, where(flat, 1.0, variance).sqrt())
@@ -78,7 +78,7 @@ class ComposedMethods(TensorBase):
         part next to a large m."""
         axes = reduced_axes(name, dim, self.ndim)
         shift = self.detach().amax(axes, keepdim=True)
-        shift = autograd.constant(self.xp.where(self.xp.isfinite(shift.data), shift.data, 0))
+        shift = autograd.constant(self.xp.where(self.xp.isfinite(shift.array), shift.array, 0))
         return axes, self - shift, shift
 
     def logsumexp(self, dim=-1, keepdim=None, *, axis=UNSET, keepdims=None) -> Tensor:

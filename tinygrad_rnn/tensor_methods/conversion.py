@@ -29,7 +29,7 @@ class ConversionMethods(TensorBase):
 
     def numpy(self):
         """The values as a NumPy array on the host (shares memory on the CPU)."""
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self.array)
 
     def tolist(self):
         """The values as (nested) Python lists of numbers."""
@@ -39,24 +39,24 @@ class ConversionMethods(TensorBase):
         # no silent copy from a GPU: np.asarray(cuda_tensor) would hide a device-to-host transfer
         if self.device != "cpu":
             raise TypeError(f"cannot convert a tensor on {self.device} to NumPy implicitly; call .numpy()")
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.array if dtype is None else self.array.astype(dtype)
 
     def _scalar(self, kind: str):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"{kind}(): only a one-element tensor converts to a Python scalar, got shape {self.shape}")
-        return self.data.item()
+        return self.array.item()
 
     def __dlpack__(self, **kwargs):
         """Export the data without copying (DLPack), e.g. ``torch.from_dlpack(x)``, ``np.from_dlpack(x)``."""
-        if backend.device_of(self.data) == "strict":
+        if backend.device_of(self.array) == "strict":
             raise TypeError("the 'strict' test device does not export DLPack")
-        return self.data.__dlpack__(**kwargs)
+        return self.array.__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> tuple:
         """The (device type, device index) pair of DLPack: (1, 0) for the CPU, (2, N) for cuda:N."""
-        if backend.device_of(self.data) == "strict":
+        if backend.device_of(self.array) == "strict":
             raise TypeError("the 'strict' test device does not export DLPack")
-        return self.data.__dlpack_device__()
+        return self.array.__dlpack_device__()
 
     def __float__(self) -> float:
         return float(self._scalar("float"))
@@ -65,19 +65,19 @@ class ConversionMethods(TensorBase):
         return int(self._scalar("int"))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
             )
-        return bool(self.data.item())
+        return bool(self.array.item())
 
     def __index__(self) -> int:
-        if self.dtype.kind not in "iu" or self.data.size != 1:
+        if self.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError(f"only one-element integer tensors can be used as an index, got {self.dtype} {self.shape}")
-        return int(self.data.item())
+        return int(self.array.item())
 
     def __repr__(self) -> str:
-        body = backend.format_array(self.data, prefix="tensor(")
+        body = backend.format_array(self.array, prefix="tensor(")
         extras = [f"dtype={self.dtype}", f"device={self.device}"]
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
@@ -145,12 +145,12 @@ class ConversionMethods(TensorBase):
 
     def new_zeros(self, *shape) -> Tensor:
         """Zeros of ``shape`` with this tensor's dtype and device."""
-        with backend.device_of_array_context(self.data):
+        with backend.device_of_array_context(self.array):
             return self._wrap(self.xp.zeros(shape_arg(shape), dtype=self.dtype))
 
     def new_ones(self, *shape) -> Tensor:
         """Ones of ``shape`` with this tensor's dtype and device."""
-        with backend.device_of_array_context(self.data):
+        with backend.device_of_array_context(self.array):
             return self._wrap(self.xp.ones(shape_arg(shape), dtype=self.dtype))
 
 
@@ -158,7 +158,7 @@ def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:
     """int64 tensor with a trailing dimension of ``num_classes``: 1 at each index, else 0."""
     if indices.dtype.kind not in "iu":
         raise TypeError(f"one_hot: indices must be an integer tensor, got dtype {indices.dtype}")
-    values = indices.data
+    values = indices.array
     if num_classes == -1:
         num_classes = int(values.max()) + 1 if values.size else 0
     if values.size and (int(values.min()) < 0 or int(values.max()) >= num_classes):

@@ -61,13 +61,13 @@ class InPlaceMethods(TensorBase):
     def uniform_(self, low: float = 0.0, high: float = 1.0) -> Tensor:
         """Fill with values drawn uniformly from [low, high)."""
         # only random() and standard_normal(): the draws NumPy's and CuPy's generators share
-        with backend.device_of_array_context(self.data):
+        with backend.device_of_array_context(self.array):
             values = low + (high - low) * backend.generator(self.device).random(self.shape)
             return self.copy_(self._wrap(values))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         """Fill with values drawn from N(mean, std²)."""
-        with backend.device_of_array_context(self.data):
+        with backend.device_of_array_context(self.array):
             values = mean + std * backend.generator(self.device).standard_normal(self.shape)
             return self.copy_(self._wrap(values))
 

@@ -96,6 +96,6 @@ class ReductionMethods(TensorBase):
 
     def _arg(self, name: str, function, dim, keepdim: bool) -> Tensor:
         if dim is None:
-            index = function(self.data.reshape(-1))
+            index = function(self.array.reshape(-1))
             return self._wrap(index.reshape((1,) * self.ndim) if keepdim else index)
-        return self._wrap(function(self.data, axis=check_dim(name, dim, self.ndim), keepdims=keepdim))
+        return self._wrap(function(self.array, axis=check_dim(name, dim, self.ndim), keepdims=keepdim))

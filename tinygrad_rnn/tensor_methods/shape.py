@@ -36,7 +36,7 @@ class ShapeMethods(TensorBase):
 
     def dim(self) -> int:
         """The number of dimensions (PyTorch's spelling of ``ndim``)."""
-        return self.data.ndim
+        return self.array.ndim
 
     def size(self, dim: int | None = None):
         """The shape, or the size of dimension ``dim``."""
@@ -44,7 +44,7 @@ class ShapeMethods(TensorBase):
 
     def numel(self) -> int:
         """The number of elements."""
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -190,7 +190,7 @@ def _index_arrays(index, tensor: Tensor) -> ops.indexing.Index:
         if isinstance(item, TensorBase):
             if item.dtype.kind not in "biu":
                 raise IndexError(f"tensors used as indices must be integer or bool, got {item.dtype}")
-            item = backend.to_device(item.data, tensor.device)  # a CPU index for a GPU tensor is fine
+            item = backend.to_device(item.array, tensor.device)  # a CPU index for a GPU tensor is fine
         elif isinstance(item, list | tuple | range):
             item = tensor.xp.asarray(item, dtype=backend.int64 if len(item) == 0 else None)
         elif backend.is_array(item):  # a NumPy index array for a tensor elsewhere: move it over, explicitly
