@@ -39,6 +39,15 @@ GRADIENT_TESTS = {
         "unsqueeze view".split(), "test_ops_shape"),
     **dict.fromkeys("add_ clamp_ clip_ clone copy_ div_ fill_ mul_ sub_ zero_".split(), "test_inplace"),
     **dict.fromkeys("cpu cuda".split(), "test_devices"),
+    **dict.fromkeys("square rsqrt log1p sign round".split(), "test_ops_elementwise"),
+    **dict.fromkeys(
+        "masked_fill masked_fill_ abs_ cos_ exp_ log_ log1p_ neg_ relu_ round_ rsqrt_ sigmoid_ sign_ sin_ sqrt_ "
+        "square_ tanh_".split(), "test_ops_pointwise"),
+    **dict.fromkeys("sort topk".split(), "test_ops_sorting"),
+    **dict.fromkeys("prod cumsum norm".split(), "test_ops_products"),
+    **dict.fromkeys(
+        "gather index_select narrow flip repeat t contiguous expand_as view_as reshape_as type".split(),
+        "test_ops_selection"),
     # operators: the module and the spelling searched for in it
     "__abs__": ("test_ops_elementwise", "abs,"), "__add__": ("test_ops_elementwise", "a + b"),
     "__radd__": ("test_ops_elementwise", "2 + x"), "__sub__": ("test_ops_elementwise", "a - b"),
@@ -56,7 +65,12 @@ GRADIENT_TESTS = {
 }
 
 NOT_DIFFERENTIABLE = {
-    **dict.fromkeys("all any argmax argmin eq isfinite isnan".split(), "a bool or integer result"),
+    **dict.fromkeys(
+        "all any argmax argmin argsort eq isfinite isnan logical_and logical_not logical_or logical_xor __and__ "
+        "__rand__ __or__ __ror__ __xor__ __rxor__ __invert__ __iand__ __ior__ __ixor__".split(),
+        "a bool or integer result"),
+    **dict.fromkeys(
+        "unsqueeze_ squeeze_".split(), "changes the shape in place: refused where a gradient is recorded"),
     **dict.fromkeys("bool int long".split(), "a cast to a non-float dtype (cut from the graph, as in PyTorch)"),
     **dict.fromkeys("item tolist numpy".split(), "a conversion out of the framework"),
     **dict.fromkeys("dim numel size".split(), "a shape query"),
@@ -71,9 +85,19 @@ NOT_DIFFERENTIABLE = {
         "grad gradcheck gradgradcheck".split(), "not an op on tensors"),
 }
 
+# PyTorch's function forms (functional_forms.py, linalg_forms.py, sampling.py, threads.py), keyed as _exports
+# names them: "tr.<name>" where Tensor has a method of that name too, else "<name>".
+for _names, _module in (("add sub mul div pow neg tril triu mm bmm concat concatenate", "test_torch_functions"),
+                        ("einsum", "test_einsum")):
+    GRADIENT_TESTS.update({f"tr.{n}" if hasattr(tr.Tensor, n) else n: _module for n in _names.split()})
+for _names, _why in (("multinomial", "draws random indices (an integer result)"), ("is_tensor", "a type query"),
+                     ("get_num_threads set_num_threads", "not an op on tensors")):
+    NOT_DIFFERENTIABLE.update({f"tr.{n}" if hasattr(tr.Tensor, n) else n: _why for n in _names.split()})
+
 OPERATORS = ["__abs__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
              "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__matmul__", "__rmatmul__", "__getitem__",
-             "__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__"]
+             "__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__", "__and__", "__rand__", "__or__",
+             "__ror__", "__xor__", "__rxor__", "__invert__", "__iand__", "__ior__", "__ixor__"]
 
 
 def _methods() -> set:
@@ -127,6 +151,9 @@ def test_functions_made_from_methods_call_the_method(name):
 @pytest.mark.parametrize("call", [
     lambda x: x.argmax(), lambda x: x.argmin(), lambda x: x.eq(x), lambda x: x.isnan(), lambda x: x.isfinite(),
     lambda x: x.all(), lambda x: x.any(), lambda x: x.long(), lambda x: x.int(), lambda x: x.bool(),
+    lambda x: x.argsort(), lambda x: x.logical_not(), lambda x: x.logical_and(x), lambda x: x.logical_or(x),
+    lambda x: x.logical_xor(x), lambda x: ~(x > 0), lambda x: (x > 0) & (x < 1), lambda x: (x > 0) | (x < 1),
+    lambda x: (x > 0) ^ (x < 1), lambda x: x.sort().indices, lambda x: x.topk(1).indices,
 ])
 def test_the_ops_declared_not_differentiable_make_no_graph(call):
     x = tr.tensor([1.0, -2.0], requires_grad=True)

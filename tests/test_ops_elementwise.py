@@ -118,6 +118,16 @@ UNARY = [
           lambda a: (a >= 0.5).astype(np.float64), kinks=(0.5,), smooth=False),
     Unary("clip_max_only", lambda x: x.clip(max=-0.5), lambda a: np.minimum(a, -0.5),
           lambda a: (a <= -0.5).astype(np.float64), kinks=(-0.5,), smooth=False),
+    Unary("square", lambda x: x.square(), np.square, lambda a: 2.0 * a),
+    Unary("square_function", tr.square, np.square, lambda a: 2.0 * a),
+    Unary("rsqrt", lambda x: x.rsqrt(), lambda a: 1.0 / np.sqrt(a), lambda a: -0.5 * a**-1.5, low=0.1),
+    Unary("rsqrt_function", tr.rsqrt, lambda a: 1.0 / np.sqrt(a), lambda a: -0.5 * a**-1.5, low=0.1),
+    Unary("log1p", lambda x: x.log1p(), np.log1p, lambda a: 1.0 / (1.0 + a), low=-0.9),
+    Unary("log1p_function", tr.log1p, np.log1p, lambda a: 1.0 / (1.0 + a), low=-0.9),
+    Unary("sign", lambda x: x.sign(), np.sign, np.zeros_like, kinks=(0.0,), smooth=False),
+    Unary("sign_function", tr.sign, np.sign, np.zeros_like, kinks=(0.0,), smooth=False),
+    Unary("round", lambda x: x.round(), np.round, np.zeros_like, kinks=(-2.5, -1.5, -0.5, 0.5, 1.5, 2.5), smooth=False),
+    Unary("round_function", tr.round, np.round, np.zeros_like, kinks=(-2.5, -1.5, -0.5, 0.5, 1.5, 2.5), smooth=False),
 ]
 
 

@@ -98,8 +98,8 @@ def test_tensor_requires_grad_makes_a_leaf():
     assert t.requires_grad and t.is_leaf and t.grad is None and t.grad_fn is None
 
 
-def test_constructor_means_tr_tensor():
-    t = tr.Tensor([1.0, 2.0], dtype=tr.float64, requires_grad=True)
+def test_tensor_takes_dtype_and_requires_grad():  # tr.Tensor(...) is PyTorch's legacy one: test_device_and_legacy.py
+    t = tr.tensor([1.0, 2.0], dtype=tr.float64, requires_grad=True)
     assert t.dtype == tr.float64 and t.requires_grad and t.tolist() == [1.0, 2.0]
 
 

@@ -42,17 +42,34 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .devices import device
+from .functional_forms import add, div, is_tensor, mul, neg, pow, sub, tril, triu
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .legacy_tensors import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from .linalg_forms import bmm, einsum, mm
 from .ops.registry import REGISTRY as _REGISTRY
 from .random import get_rng_state, set_rng_state
+from .sampling import multinomial
 from .serialization import load, save
 from .tensor import Tensor, cat, one_hot, stack, where
+from .threads import get_num_threads, set_num_threads
 
 bool = bool_  # noqa: A001 (``tr.bool`` as in PyTorch; the builtin is not used below)
 float = float32  # noqa: A001
 double = float64
 long = int64
 half = float16
+concat = concatenate = cat  # PyTorch's other names of cat
 
 
 def _function_of(name: str):
@@ -73,8 +90,9 @@ def _function_of(name: str):
 # (``exp``, ``tanh``, ...: see ops/registry.py), and these, whose methods are written out.
 _METHODS_AS_FUNCTIONS = sorted(
     [name for name, entry in _REGISTRY.items() if entry.function]
-    + "amax amin argmax argmin chunk clamp clip dropout flatten log_softmax logsumexp matmul max maximum mean "
-    "min minimum permute reshape softmax split squeeze std sum transpose unbind unsqueeze var".split()
+    + "amax amin argmax argmin broadcast_to chunk clamp clip dropout flatten log_softmax logsumexp matmul max "
+    "maximum mean min minimum numel permute reshape softmax split squeeze std sum transpose unbind unsqueeze "
+    "var".split()
 )
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)

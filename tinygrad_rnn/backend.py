@@ -14,6 +14,7 @@ import contextlib
 
 import numpy as np
 
+from .devices import device, interned
 from .dtypes import (  # noqa: F401 (re-exported: the dtype policy is part of the backend's interface)
     DEFAULT_FLOAT,
     DEFAULT_INT,
@@ -55,7 +56,7 @@ def _import_cupy():
     return _cupy
 
 
-_default_device = "cpu"
+_default_device = interned("cpu")
 
 
 def set_default_device(device) -> None:
@@ -67,29 +68,40 @@ def set_default_device(device) -> None:
     _default_device = name
 
 
-def get_default_device() -> str:
-    """The device new tensors go to when none is given."""
+def get_default_device() -> device:
+    """The device new tensors go to when none is given (a ``tr.device``, equal to its name)."""
     return _default_device
 
 
-def normalize_device(device) -> str:
-    """``None`` -> the default device (``"cpu"``); ``"cuda"`` -> ``"cuda:0"``; ``"cuda:N"`` and
-    ``"cpu"`` kept; ``"strict"`` is the CuPy-like test backend (see ``strict_backend.py``)."""
+def normalize_device(device) -> device:
+    """The canonical device (a ``tr.device``, which is also its name as a ``str``) of ``device``:
+    ``None`` -> the default device (``"cpu"`` unless changed); ``"cuda"`` -> ``"cuda:0"``;
+    ``"cpu:0"`` -> ``"cpu"``; ``"cuda:N"`` and ``"cpu"`` kept; ``"strict"`` is the CuPy-like test
+    backend (see ``strict_backend.py``). Takes names and ``tr.device`` objects alike."""
     if device is None:
         return _default_device
-    name = str(device)
-    if name in ("cpu", "strict"):
-        return name
-    if name == "cuda":
-        return "cuda:0"
-    if name.startswith("cuda:") and name[5:].isdigit():
-        return name
+    name = device if isinstance(device, str) else str(device)  # a torch.device too: its str() is its name
+    found = _CANONICAL.get(name)
+    if found is not None:
+        return found
+    try:
+        parsed = _device_class(str(name))
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed is not None:
+        canonical = "cuda:0" if parsed == "cuda" else "cpu" if parsed.type == "cpu" else str(parsed)
+        return _CANONICAL.setdefault(str(name), interned(canonical))
     raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N' (or 'strict' for tests), got {device!r}")
 
 
+_device_class = device  # normalize_device's argument hides the class's name inside it
+_CANONICAL: dict = {name: interned(name) for name in ("cpu", "strict", "cuda:0")}
+_CANONICAL["cuda"] = _CANONICAL["cuda:0"]
+
+
 def is_device_name(value) -> bool:
-    """True for a string that names a device (as opposed to a dtype) in ``x.to(...)``."""
-    return isinstance(value, str) and (value in ("cpu", "strict") or value.startswith("cuda"))
+    """True for a device (a ``tr.device`` or a string naming one), as opposed to a dtype, in ``x.to(...)``."""
+    return isinstance(value, str) and (value in ("cpu", "strict") or value.startswith(("cuda", "cpu:")))
 
 
 def array_module(device: str):
@@ -101,13 +113,14 @@ def array_module(device: str):
     return _import_cupy()
 
 
-def device_of(array) -> str:
-    """The device name of an array: ``"cpu"`` for NumPy, ``"cuda:N"`` for CuPy."""
+def device_of(array) -> device:
+    """The device of an array, a ``tr.device`` (equal to its name): ``"cpu"`` for NumPy,
+    ``"strict"`` for the test device, ``"cuda:N"`` for CuPy."""
     if isinstance(array, np.ndarray | np.generic):
-        return "cpu"
+        return _CPU
     if isinstance(array, StrictArray):
-        return "strict"
-    return f"cuda:{array.device.id}"
+        return _STRICT
+    return interned(f"cuda:{array.device.id}")
 
 
 def module_of(array):
@@ -119,6 +132,7 @@ def module_of(array):
     return _import_cupy()
 
 
+_CPU, _STRICT = interned("cpu"), interned("strict")
 _NO_DEVICE_SWITCH = contextlib.nullcontext()
 
 

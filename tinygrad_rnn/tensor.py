@@ -43,7 +43,10 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
     """An n-dimensional array that records the ops applied to it, for ``backward()``.
 
     Make one with ``tr.tensor(data)``, ``tr.zeros(...)``, ``tr.randn(...)``, ...
-    ``Tensor(data)`` works too and means ``tr.tensor(data)``.
+    ``Tensor(...)`` itself is PyTorch's legacy constructor: ``tr.Tensor(2, 3)`` is a float32 (2, 3)
+    tensor (of zeros; uninitialised in PyTorch), ``tr.Tensor([1, 2])`` is float32 ``[1., 2.]`` even
+    from ints, ``tr.Tensor(t)`` is ``t`` under another name, ``tr.Tensor()`` is empty; ``device=`` is
+    its only keyword (see ``legacy_tensors.py``).
     """
 
     __slots__ = (
@@ -51,10 +54,23 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
         "_base", "_base_grad_fn", "_view_index", "__weakref__",
     )
 
-    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
-        from .creation import _array_from  # creation.py builds on this class
+    def __new__(cls, *args, **kwargs):
+        """``Tensor(...)``: PyTorch's legacy constructor, made whole here (``__init__`` then has nothing to do).
+        A subclass (``nn.Parameter``) gets a blank object and fills it in its own ``__init__``."""
+        if cls is not Tensor:
+            return object.__new__(cls)
+        from .legacy_tensors import legacy_tensor  # it builds on this class
 
-        self._init(_array_from(data, dtype, device), requires_grad)
+        return legacy_tensor("Tensor", backend.float32, args, kwargs)
+
+    def __init__(self, *args, **kwargs):
+        if type(self) is Tensor:
+            return  # __new__ made it
+        from .legacy_tensors import legacy_tensor  # a subclass without an __init__ of its own
+
+        made = legacy_tensor(type(self).__name__, backend.float32, args, kwargs)
+        self._init(made.array)
+        self._version = made._version
 
     def _init(self, array, requires_grad: bool = False) -> None:
         self.array = array

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..creation import tensor as as_tensor
 from ..tensor import Tensor
 
 
@@ -12,7 +13,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad: bool = True):
-        source = data.detach() if isinstance(data, Tensor) else Tensor(data if data is not None else [])
+        source = data.detach() if isinstance(data, Tensor) else as_tensor(data if data is not None else [])
         self._init(source.array, requires_grad)
 
     def __repr__(self) -> str:

@@ -12,6 +12,7 @@ The equations, for input x, previous state h (and cell c), σ the sigmoid, and
     RNN:   h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)            (or relu)
     LSTM:  i, f, g, o = σ(.), σ(.), tanh(.), σ(.) of x W_ihᵀ + b_ih + h W_hhᵀ + b_hh
            c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')
+           (with a projection, the layers' ``proj_size``: h' = (o ⊙ tanh(c')) W_hrᵀ)
     GRU:   r, z = σ(x W_irᵀ + b_ir + h W_hrᵀ + b_hr), σ(x W_izᵀ + b_iz + h W_hzᵀ + b_hz)
            n = tanh(x W_inᵀ + b_in + r ⊙ (h W_hnᵀ + b_hn)),   h' = (1 - z) ⊙ n + z ⊙ h
 """
@@ -38,15 +39,18 @@ def rnn_step(x_proj: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None, non
     return pre.tanh() if nonlinearity == "tanh" else pre.relu()
 
 
-def lstm_step(x_proj: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> tuple:
-    """(h', c') of the LSTM, gates in PyTorch's order i, f, g, o."""
+def lstm_step(x_proj: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, b_hh: Tensor | None,
+              w_hr_t: Tensor | None = None) -> tuple:
+    """(h', c') of the LSTM, gates in PyTorch's order i, f, g, o. With ``w_hr_t`` (W_hrᵀ, (H, P): an
+    LSTM with ``proj_size=P``), h' = (o ⊙ tanh(c')) W_hrᵀ has P features (and W_hh has P columns)."""
     gates = x_proj + h @ w_hh_t
     if b_hh is not None:
         gates = gates + b_hh
     i, f, g, o = gates.chunk(4, -1)
     i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
     c_next = f * c + i * g
-    return o * c_next.tanh(), c_next
+    h_next = o * c_next.tanh()
+    return (h_next if w_hr_t is None else h_next @ w_hr_t), c_next
 
 
 def gru_step(x_proj: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
@@ -97,16 +101,21 @@ class _RecurrentParameters(Module):
         """This module's kind of cell: its number of gates and of states, its fused forward and backward."""
         return bptt.CELL_KINDS[self.mode.lower()]
 
-    def _make_parameters(self, suffix: str, input_size: int, bias: bool, device, dtype) -> None:
+    def _make_parameters(self, suffix: str, input_size: int, bias: bool, device, dtype, proj_size: int = 0) -> None:
+        """PyTorch's parameters, in its order: ``weight_ih`` (G·H, in), ``weight_hh`` (G·H, H), the biases
+        (G·H,) (None without ``bias``) and, with ``proj_size=P`` (LSTM only), ``weight_hr`` (P, H), where
+        ``weight_hh`` is then (G·H, P) since the state it multiplies has P features."""
         hidden, gates = self.hidden_size, self._kind.gates
 
         def empty(*shape):
             return Parameter(creation.zeros(*shape, dtype=dtype, device=device))
 
         self.register_parameter(f"weight_ih{suffix}", empty(gates * hidden, input_size))
-        self.register_parameter(f"weight_hh{suffix}", empty(gates * hidden, hidden))
+        self.register_parameter(f"weight_hh{suffix}", empty(gates * hidden, proj_size or hidden))
         self.register_parameter(f"bias_ih{suffix}", empty(gates * hidden) if bias else None)
         self.register_parameter(f"bias_hh{suffix}", empty(gates * hidden) if bias else None)
+        if proj_size:
+            self.register_parameter(f"weight_hr{suffix}", empty(proj_size, hidden))
 
     def reset_parameters(self) -> None:
         """Every weight and bias U(-1/√hidden_size, 1/√hidden_size), PyTorch's default."""

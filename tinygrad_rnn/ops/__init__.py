@@ -4,7 +4,10 @@ Each op is a small ``Function`` subclass: ``forward`` works on raw arrays throug
 the device's array module ``self.xp``; ``backward`` is written with Tensor ops so
 that it can itself be differentiated (``create_graph=True``). Ops that are
 compositions of these (mean, softmax, ...) need no class: they are Tensor methods
-in ``tensor_methods/composed.py``, and the engine differentiates them.
+in ``tensor_methods/composed.py``, and the engine differentiates them. Files: ``elementwise.py``
+(arithmetic, exp, tanh, ...), ``unary.py`` (square, rsqrt, log1p, sign, round), ``clamp.py``,
+``reduce.py`` (sum, max, prod, cumsum), ``movement.py`` (reshape, indexing, cat, flip, repeat, ...),
+``indexing.py``, ``inplace.py``, ``linalg.py``, ``broadcast.py``, ``recurrent.py``.
 
 An op of one tensor and no arguments (``exp``, ``tanh``, ...) is registered with one
 line above its class (``@register("exp", function=True)``, see ``registry.py``); the
@@ -12,17 +15,19 @@ layers above make its Tensor method and ``tr.`` function from ``REGISTRY``, and 
 exported here as ``ops.<ClassName>`` with no line of its own.
 """
 
-from .elementwise import Add, Cast, Clip, Div, Maximum, Minimum, Mul, Pow, PowScalar, Sub, Where
+from . import unary  # noqa: F401 (registers square, rsqrt, log1p, sign, round)
+from .clamp import ClampTensors, Clip
+from .elementwise import Add, Cast, Div, Maximum, Minimum, Mul, Pow, PowScalar, Sub, Where
 from .inplace import SetItem
 from .linalg import MatMul
-from .movement import Cat, Clone, Expand, GetItem, Permute, Reshape, ScatterAdd, Split, ToDevice, Unbind
-from .reduce import Max, Sum
+from .movement import Cat, Clone, Expand, Flip, GetItem, Permute, Repeat, Reshape, ScatterAdd, Split, ToDevice, Unbind
+from .reduce import CumSum, Max, Prod, Sum
 from .registry import REGISTRY, Registered, register
 
 __all__ = [
-    "Add", "Cast", "Cat", "Clip", "Clone", "Div", "Expand", "GetItem", "MatMul", "Max", "Maximum", "Minimum",
-    "Mul", "Permute", "Pow", "PowScalar", "Reshape", "ScatterAdd", "SetItem", "Split", "Sub", "Sum", "ToDevice",
-    "Unbind", "Where", "REGISTRY", "Registered", "register",
+    "Add", "Cast", "Cat", "ClampTensors", "Clip", "Clone", "CumSum", "Div", "Expand", "Flip", "GetItem", "MatMul",
+    "Max", "Maximum", "Minimum", "Mul", "Permute", "Pow", "PowScalar", "Prod", "Repeat", "Reshape", "ScatterAdd",
+    "SetItem", "Split", "Sub", "Sum", "ToDevice", "Unbind", "Where", "REGISTRY", "Registered", "register",
 ]
 
 # The registered ops (Exp, Tanh, Neg, ...): importing their modules above registered them.

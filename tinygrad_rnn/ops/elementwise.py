@@ -160,6 +160,9 @@ class Where(_Broadcasting):
 
     saves_output = False
 
+    def read_inputs(self):  # backward reads only the condition: ``x.masked_fill_(m, 0)`` may overwrite x
+        return [0]
+
     def forward(self, condition, a, b):
         self.check_shapes(condition, a, b)
         return self.xp.where(condition, a, b)
@@ -307,30 +310,6 @@ class Relu(Function):
 
     def backward(self, grad):
         return grad * constant((self.inputs[0].array > 0).astype(grad.dtype))
-
-
-class Clip(Function):
-    """``clip(x, low, high)`` (either bound may be None); d/dx = 1 inside [low, high], else 0."""
-
-    saves_output = False
-
-    def forward(self, x, low, high):
-        self.low, self.high = low, high
-        xp = self.xp
-        if low is not None:
-            x = xp.maximum(x, xp.asarray(low, dtype=x.dtype))
-        if high is not None:
-            x = xp.minimum(x, xp.asarray(high, dtype=x.dtype))
-        return x
-
-    def backward(self, grad):
-        x = self.inputs[0].array
-        inside = self.xp.ones(x.shape, dtype=bool)
-        if self.low is not None:
-            inside &= x >= self.low
-        if self.high is not None:
-            inside &= x <= self.high
-        return grad * constant(inside.astype(grad.dtype))
 
 
 class Cast(Function):

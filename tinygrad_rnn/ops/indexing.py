@@ -128,6 +128,21 @@ def make_index(items: tuple, shape: tuple, xp) -> Index:
     return Index(tuple(basic) + (Ellipsis,), tuple(advanced) if advanced else None)
 
 
+def along_axis(index, axis: int, xp) -> Index:
+    """The plan that reads ``out[i₀, ..., iₙ] = x[i₀, ..., index[i₀, ..., iₙ], ..., iₙ]`` (``index`` at
+    position ``axis``): PyTorch's ``gather``, NumPy's ``take_along_axis``. ``index`` is an integer array
+    with x's number of dimensions; every other dimension d is indexed by ``arange(index.shape[d])``
+    shaped to lie along d, and all of them broadcast to ``index``'s shape. As a ``GetItem`` plan, its
+    backward is the scatter-add of every read (an element read twice gets both gradients)."""
+    arrays = []
+    for d, n in enumerate(index.shape):
+        if d == axis:
+            arrays.append(index)
+        else:
+            arrays.append(xp.arange(n).reshape((1,) * d + (n,) + (1,) * (index.ndim - d - 1)))
+    return Index((Ellipsis,), tuple(arrays))
+
+
 def index_read(array, index: Index):
     """``array[index]`` with PyTorch's semantics: a view for a basic index, a copy otherwise."""
     view = array[index.basic]

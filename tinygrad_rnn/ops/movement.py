@@ -1,11 +1,11 @@
 """Ops that move values around without arithmetic: reshape, permute, expand,
-indexing, concatenation, device copies. Each backward moves the gradient back."""
+indexing, concatenation, device copies, flip, repeat. Each backward moves the gradient back."""
 
 from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function
-from .broadcast import sum_to_shape
+from .broadcast import reshape_to, sum_to_shape
 from .indexing import index_add, index_read
 
 
@@ -202,3 +202,43 @@ class Unbind(Function):
         slice_shape = x.shape[: self.axis] + x.shape[self.axis + 1 :]
         pieces = [(g if g is not None else x.new_zeros(slice_shape)).unsqueeze(self.axis) for g in grads]
         return Cat.apply(*pieces, axis=self.axis)
+
+
+class Flip(Function):
+    """Reverse the order of the elements along ``axes``. A copy, as in PyTorch (NumPy's ``flip`` is a
+    view); the gradient is flipped back the same way."""
+
+    saves_inputs = False
+    saves_output = False
+
+    def forward(self, x, axes):
+        self.axes = axes
+        return self.xp.flip(x, axis=axes).copy()
+
+    def backward(self, grad):
+        return Flip.apply(grad, axes=self.axes)
+
+
+class Repeat(Function):
+    """``x.repeat(*sizes)``: the tensor tiled ``sizes[d]`` times along each dimension d (a copy); when
+    ``sizes`` is longer than the shape, the tensor first gets leading dimensions of size 1.
+
+    Along dimension d the output position is t·n + i (tile t, element i of n), so seen as shape
+    (r₀, n₀, r₁, n₁, ...) the output holds element (i₀, i₁, ...) at every tile index (t₀, t₁, ...).
+    Each copy fed the output, so the gradient is the output gradient in that shape summed over
+    the tile axes r₀, r₁, ...
+    """
+
+    saves_inputs = False
+    saves_output = False
+
+    def forward(self, x, sizes):
+        self.sizes = sizes
+        return self.xp.tile(x, sizes)
+
+    def backward(self, grad):
+        shape = self.inputs[0].shape
+        padded = (1,) * (len(self.sizes) - len(shape)) + tuple(shape)
+        tiles_and_sizes = tuple(n for pair in zip(self.sizes, padded) for n in pair)
+        summed = grad.reshape(tiles_and_sizes).sum(tuple(range(0, len(tiles_and_sizes), 2)))
+        return reshape_to(summed, shape)

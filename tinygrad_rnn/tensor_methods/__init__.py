@@ -7,13 +7,17 @@ plus the autograd part it keeps for itself: the data, the graph fields, ``backwa
 versions and the rules of in-place writes.
 
 - ``base.py``: ``TensorBase``, the root of the mixins, and reading shape and dim arguments;
-- ``conversion.py``: ``item``, ``numpy``, ``to``, ``float()``, ``cuda()``, ``new_zeros``, ``one_hot``, ...;
-- ``arithmetic.py``: operators, comparisons, ``where``, ``clip``, and the registered functions
-  (``exp``, ``tanh``, ...: made from ``ops.REGISTRY``, not written out);
-- ``shape.py``: ``reshape``, ``permute``, ``expand``, ``x[index]``, ``split``, ``unbind``, ``cat``, ``stack``, ...;
-- ``reduction.py``: ``sum``, ``amax``, ``max``/``min``, ``argmax``, and the one reader of ``dim``/``axis``;
-- ``composed.py``: ops made of other ops (``mean``, ``var``, ``softmax``, ``dropout``, ...): no backward code;
-- ``inplace.py``: ``x[i] = v``, ``+=``, ``add_``, ``copy_``, ... (each one call of ``Tensor._write``).
+- ``conversion.py``: ``item``, ``numpy``, ``to``, ``type``, ``float()``, ``cuda()``, ``new_zeros``, ``one_hot``, ...;
+- ``arithmetic.py``: operators (``& | ^ ~`` too), comparisons, ``logical_*``, ``where``, ``clip``, and the
+  registered functions (``exp``, ``tanh``, ``square``, ...: made from ``ops.REGISTRY``, not written out);
+- ``shape.py``: ``reshape``, ``permute``, ``expand``, ``flip``, ``repeat``, ``x[index]``, ``narrow``,
+  ``index_select``, ``gather``, ``split``, ``unbind``, ``cat``, ``stack``, ...;
+- ``reduction.py``: ``sum``, ``prod``, ``cumsum``, ``amax``, ``max``/``min``, ``argmax``, ``sort``, ``topk``,
+  ``argsort``, and the one reader of ``dim``/``axis``;
+- ``composed.py``: ops made of other ops (``mean``, ``var``, ``softmax``, ``norm``, ``masked_fill``,
+  ``dropout``, ...): no backward code;
+- ``inplace.py``: ``x[i] = v``, ``+=``, ``add_``, ``copy_``, ``exp_``, ``masked_fill_``, ... (each one call of
+  ``Tensor._write``), and ``unsqueeze_``/``squeeze_``.
 
 These modules import ``ops``, ``backend`` and ``autograd``, never ``tensor.py``, which builds on them
 (``new_tensor`` alone reaches up, to ``creation.tensor``, and only when it is called, as ``Tensor()`` does).

@@ -1,6 +1,7 @@
-"""Elementwise arithmetic: the operators (``+ - * / ** @``, reflected and not), comparisons,
-``where``, ``clip``/``maximum``/``minimum``, and the elementwise functions of ``ops.REGISTRY``
-(``exp``, ``tanh``, ...), which are made here from the registry rather than written out.
+"""Elementwise arithmetic: the operators (``+ - * / ** @``, reflected and not), comparisons, the
+bool and bitwise operators (``& | ^ ~``, ``logical_and``, ...), ``where``, ``clip``/``maximum``/
+``minimum``, and the elementwise functions of ``ops.REGISTRY`` (``exp``, ``tanh``, ...), which are
+made here from the registry rather than written out.
 
 Every binary operator comes down to ``_binary``: turn a Python number into a tensor of this
 tensor's dtype (``_operand``), cast both operands to the dtype PyTorch would compute in
@@ -176,12 +177,74 @@ class ArithmeticMethods(TensorBase):
         """Elementwise: is NaN."""
         return self._wrap(self.xp.isnan(self.array))
 
+    # ------------------------------------------------------------ bool and bitwise (no gradient)
+    def _bitwise(self, name: str, function, other, reflected: bool = False) -> Tensor:
+        a, b = self._promoted(other, reflected)
+        if a.dtype.kind not in "biu":
+            raise TypeError(f"{name}: expects bool or integer tensors, got dtype {a.dtype} (use logical_{name[2:-2]})")
+        if a.shape != b.shape:
+            ops.broadcast.broadcast_shape(name, a.shape, b.shape)
+        return self._wrap(function(a.array, b.array))
+
+    def __and__(self, other):
+        return self._bitwise("__and__", self.xp.bitwise_and, other)
+
+    def __rand__(self, other):
+        return self._bitwise("__and__", self.xp.bitwise_and, other, reflected=True)
+
+    def __or__(self, other):
+        return self._bitwise("__or__", self.xp.bitwise_or, other)
+
+    def __ror__(self, other):
+        return self._bitwise("__or__", self.xp.bitwise_or, other, reflected=True)
+
+    def __xor__(self, other):
+        return self._bitwise("__xor__", self.xp.bitwise_xor, other)
+
+    def __rxor__(self, other):
+        return self._bitwise("__xor__", self.xp.bitwise_xor, other, reflected=True)
+
+    def __invert__(self):
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"~: expects a bool or integer tensor, got dtype {self.dtype} (use logical_not)")
+        return self._wrap(self.xp.invert(self.array))  # logical not for bool, bitwise for integers
+
+    def _logical(self, name: str, function, other) -> Tensor:
+        other = self._operand(other)
+        if self.shape != other.shape:
+            ops.broadcast.broadcast_shape(name, self.shape, other.shape)
+        return self._wrap(function(self.array, other.array))
+
+    def logical_and(self, other) -> Tensor:
+        """Elementwise ``self and other`` (nonzero is true) as a bool tensor, for any dtypes. No gradient."""
+        return self._logical("logical_and", self.xp.logical_and, other)
+
+    def logical_or(self, other) -> Tensor:
+        """Elementwise ``self or other`` (nonzero is true) as a bool tensor. No gradient."""
+        return self._logical("logical_or", self.xp.logical_or, other)
+
+    def logical_xor(self, other) -> Tensor:
+        """Elementwise: exactly one of ``self`` and ``other`` is nonzero, as a bool tensor. No gradient."""
+        return self._logical("logical_xor", self.xp.logical_xor, other)
+
+    def logical_not(self) -> Tensor:
+        """Elementwise ``not self`` (zero is false) as a bool tensor. No gradient."""
+        return self._wrap(self.xp.logical_not(self.array))
+
     # ------------------------------------------------------------ elementwise functions with arguments
     def clip(self, min=None, max=None) -> Tensor:  # noqa: A002 (PyTorch's argument names)
-        """Limit values to [min, max]; either bound may be None."""
+        """Limit values to [min, max]; either bound may be None. The bounds may be numbers or tensors;
+        tensor bounds broadcast with ``self`` (the result has the broadcast shape and the promoted
+        dtype) and get a gradient where they bind, as in PyTorch (see ``ops.ClampTensors``). Where
+        min > max the result is max."""
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
-        return ops.Clip.apply(self, low=min, high=max)
+        if not isinstance(min, TensorBase) and not isinstance(max, TensorBase):
+            return ops.Clip.apply(self, low=min, high=max)
+        bounds = [self._operand(b) for b in (min, max) if b is not None]
+        common = backend.operands_result_type(self, *bounds)
+        operands = [t if t.dtype == common else t.to(common) for t in (self, *bounds)]
+        return ops.ClampTensors.apply(*operands, has_low=min is not None, has_high=max is not None)
 
     clamp = clip
 

@@ -1,5 +1,5 @@
 """Ops written as compositions of other ops: ``mean``, ``var``, ``std``, ``amin``, ``logsumexp``,
-``log_softmax``, ``softmax``, ``dropout``.
+``log_softmax``, ``softmax``, ``norm``, ``masked_fill``, ``dropout``.
 
 Their gradients come for free: the backward of a composition is the composition of the
 backwards (the chain rule), so the engine differentiates them through the nodes their ops
@@ -10,9 +10,10 @@ keeps the forward (and so the gradient) accurate (see docs/architecture.md, "Num
 from __future__ import annotations
 
 import math
+import numbers
 from typing import TYPE_CHECKING
 
-from .. import autograd, backend
+from .. import autograd, backend, ops
 from .arithmetic import where
 from .base import TensorBase
 from .reduction import UNSET, dim_and_keepdim, reduced_axes
@@ -26,11 +27,12 @@ class ComposedMethods(TensorBase):
 
     __slots__ = ()
 
-    def mean(self, dim=None, keepdim=None, *, axis=None, keepdims=None) -> Tensor:
-        """Mean over ``dim``: the sum divided by the number of elements summed."""
+    def mean(self, dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+        """Mean over ``dim``: the sum divided by the number of elements summed. ``dtype``: cast to it first."""
         dim, keepdim = dim_and_keepdim("mean", dim, keepdim, axis, keepdims)
         axes = reduced_axes("mean", dim, self.ndim)
-        source = self if self.dtype.kind == "f" else self.float()
+        source = self if dtype is None else self.to(backend.as_dtype(dtype))
+        source = source if source.dtype.kind == "f" else source.float()
         count = math.prod(self.shape[a] for a in axes)
         return source.sum(axes, keepdim) / count
 
@@ -109,6 +111,58 @@ class ComposedMethods(TensorBase):
         e = shifted.exp()
         return e / e.sum(axes, keepdim=True)
 
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+        """The vector p-norm over ``dim`` (all elements if None): ``(Σ|x|^p)^(1/p)``.
+
+        ``p``: ``"fro"`` or 2 (√Σx², the default, PyTorch's), 1 (Σ|x|), ``inf`` (max |x|), ``-inf``
+        (min |x|), 0 (the number of nonzeros, no gradient) or any other positive number. ``dtype``:
+        cast to it first; the input must be floating point, as in PyTorch. Where the norm is 0 its
+        gradient is 0 (not 0/0 = NaN), as in PyTorch: the root's derivative is infinite there.
+        """
+        source = self if dtype is None else self.to(backend.as_dtype(dtype))
+        if source.dtype.kind != "f":
+            raise TypeError(f"norm: expects a floating point tensor, got dtype {source.dtype}; pass dtype= or "
+                            "call .float() first")
+        axes = reduced_axes("norm", dim, self.ndim)
+        if p == "fro" or (p == 2 and not isinstance(p, bool)):
+            return _root(source.square().sum(axes, keepdim), 2)
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise ValueError(f"norm: p must be 'fro' or a number (2, 1, inf, -inf, 0, or any other > 0), got {p!r}")
+        if p == math.inf:
+            return source.abs().amax(axes, keepdim)
+        if p == -math.inf:
+            return source.abs().amin(axes, keepdim)
+        if p == 1:
+            return source.abs().sum(axes, keepdim)
+        if p == 0:
+            return (source != 0).sum(axes, keepdim).to(source.dtype)
+        if p < 0 or math.isnan(p):
+            raise ValueError(f"norm: p must be positive (or 0, inf, -inf, 'fro'), got {p}")
+        return _root((source.abs() ** p).sum(axes, keepdim), p)
+
+    def masked_fill(self, mask, value) -> Tensor:
+        """``value`` where the bool tensor ``mask`` is true, else ``self`` (they broadcast together).
+
+        ``value`` is a number or a 0-d tensor, cast to ``self``'s dtype (``int_tensor.masked_fill(m, 2.7)``
+        writes 2, as in PyTorch). The gradient flows to ``self`` where the mask is false and, for a
+        tensor ``value``, to it from every place it filled.
+        """
+        if not isinstance(mask, TensorBase) or mask.dtype != backend.bool_:
+            got = f"dtype {mask.dtype}" if isinstance(mask, TensorBase) else type(mask).__name__
+            raise TypeError(f"masked_fill: mask must be a bool tensor, got {got}")
+        if isinstance(value, TensorBase):
+            if value.ndim != 0:
+                raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+            value = value.to(self.device, self.dtype)
+        else:
+            if backend.is_numpy_scalar(value):
+                value = value.item()
+            if not isinstance(value, bool | int | float):
+                raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got {type(value).__name__}")
+            with backend.device_of_array_context(self.array):
+                value = self._wrap(self.xp.asarray(value, dtype=self.dtype))
+        return ops.Where.apply(mask, value, self)
+
     def dropout(self, p: float = 0.5, training: bool = True) -> Tensor:
         """Zero each element with probability ``p`` and scale the rest by 1/(1-p), so the
         expected value is unchanged; the identity when not ``training``."""
@@ -120,6 +174,14 @@ class ComposedMethods(TensorBase):
             return self * 0.0
         keep = backend.generator(self.device).random(self.shape) >= p
         return self * autograd.constant((keep / (1.0 - p)).astype(self.dtype))
+
+
+def _root(total: Tensor, p) -> Tensor:
+    """``total ** (1/p)`` (``sqrt`` for p = 2), and 0 with a gradient of 0 where ``total`` is 0: the root
+    runs on 1 there (its derivative stays finite), and the outer ``where`` sends nothing through."""
+    flat = autograd.constant(total.array == 0)
+    inner = where(flat, 1.0, total)
+    return where(flat, 0.0, inner.sqrt() if p == 2 else inner ** (1.0 / p))
 
 
 def _variance_arguments(name: str, dim, unbiased, keepdim, correction, axis, keepdims) -> tuple:

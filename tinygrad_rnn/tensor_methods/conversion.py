@@ -136,6 +136,30 @@ class ConversionMethods(TensorBase):
         """Cast to bool."""
         return self.to(backend.bool_)
 
+    def type(self, dtype=None):
+        """With no argument, PyTorch's type string: ``"torch.FloatTensor"`` (float32 on the CPU),
+        ``"torch.cuda.LongTensor"`` (int64 on a GPU), ... On the ``"strict"`` test device, which
+        PyTorch has not, ``"torch.strict.FloatTensor"``.
+
+        With ``dtype`` (a dtype such as ``tr.float64``, or a type string such as ``"torch.LongTensor"``):
+        the tensor cast to it, ``self`` if it has that type already. A type string also names the
+        device, as in PyTorch: ``"torch.FloatTensor"`` is on the CPU, ``"torch.cuda.FloatTensor"`` on
+        a GPU (this tensor's, if it is on one)."""
+        if dtype is None:
+            if self.dtype not in _TYPE_NAMES:
+                raise TypeError(f"type: PyTorch has no type string for dtype {self.dtype}")
+            kind = self.device.split(":")[0]
+            return f"torch.{'' if kind == 'cpu' else kind + '.'}{_TYPE_NAMES[self.dtype]}"
+        if not (isinstance(dtype, str) and dtype.startswith("torch.")):
+            return self.to(backend.as_dtype(dtype))
+        kind, _, name = dtype[len("torch."):].rpartition(".")
+        by_name = {n: d for d, n in _TYPE_NAMES.items()}
+        if name not in by_name or kind not in ("", "cuda", "strict"):
+            known = ", ".join(f"'torch.{n}'" for n in by_name)
+            raise ValueError(f"type: unknown type string {dtype!r}; expected one of {known} (or 'torch.cuda.*')")
+        device = "cpu" if not kind else self.device if self.device.startswith(kind) else kind
+        return self.to(device, by_name[name])
+
     # ------------------------------------------------------------ new tensors like this one
     def new_tensor(self, data) -> Tensor:
         """A new tensor from ``data`` with this tensor's dtype and device."""
@@ -152,6 +176,13 @@ class ConversionMethods(TensorBase):
         """Ones of ``shape`` with this tensor's dtype and device."""
         with backend.device_of_array_context(self.array):
             return self._wrap(self.xp.ones(shape_arg(shape), dtype=self.dtype))
+
+
+_TYPE_NAMES = {
+    backend.float32: "FloatTensor", backend.float64: "DoubleTensor", backend.float16: "HalfTensor",
+    backend.int64: "LongTensor", backend.int32: "IntTensor", backend.int16: "ShortTensor", backend.int8: "CharTensor",
+    backend.uint8: "ByteTensor", backend.bool_: "BoolTensor",
+}  # dtype -> PyTorch's name of its tensor type
 
 
 def one_hot(indices: Tensor, num_classes: int = -1) -> Tensor:

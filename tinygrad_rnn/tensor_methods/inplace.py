@@ -1,7 +1,9 @@
-"""The in-place writes: ``x[i] = v``, ``x += y``, ``add_``, ``mul_``, ``copy_``, ``fill_``, ``clamp_``, ...
+"""The in-place writes: ``x[i] = v``, ``x += y``, ``add_``, ``mul_``, ``copy_``, ``fill_``, ``clamp_``,
+``masked_fill_``, ``&=``, the registered functions (``exp_``, ``relu_``, ...: made from ``ops.REGISTRY``),
+and the in-place shape changes ``unsqueeze_``/``squeeze_``.
 
-Each is one call of ``Tensor._write`` (in ``tensor.py``, with the rules that keep writes
-correct under autograd) with the new values written as ordinary ops on the old ones:
+Each write of values is one call of ``Tensor._write`` (in ``tensor.py``, with the rules that keep
+writes correct under autograd) with the new values written as ordinary ops on the old ones:
 ``old + y`` for ``+=``, ``SetItem(old, v, index)`` for ``x[i] = v``. So an in-place op needs
 no backward of its own; see docs/architecture.md, "In-place writes".
 """
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .. import autograd, backend, ops
 from .base import TensorBase
-from .shape import _index_arrays
+from .shape import _index_arrays, squeezed_shape, unsqueezed_shape
 
 if TYPE_CHECKING:  # for annotations only: at run time these modules sit below tensor.py
     from ..tensor import Tensor
@@ -109,6 +111,45 @@ class InPlaceMethods(TensorBase):
 
     clip_ = clamp_
 
+    def masked_fill_(self, mask, value) -> Tensor:
+        """In place: ``value`` where the bool ``mask`` (broadcast to this shape) is true (see ``masked_fill``)."""
+        return self._write("masked_fill_", lambda old: old.masked_fill(mask, value), (value,))
+
+    # the bool and bitwise operators in place (no gradient): x &= y keeps x's identity and memory
+    def __iand__(self, other):
+        return self._write("&=", lambda old: old & other, (other,))
+
+    def __ior__(self, other):
+        return self._write("|=", lambda old: old | other, (other,))
+
+    def __ixor__(self, other):
+        return self._write("^=", lambda old: old ^ other, (other,))
+
+    # ------------------------------------------------------------ the shape, in place
+    def unsqueeze_(self, dim: int) -> Tensor:
+        """In place: insert a dimension of size 1 at ``dim`` (this tensor's shape changes, its memory stays)."""
+        return self._reshape_in_place("unsqueeze_", unsqueezed_shape("unsqueeze_", self.shape, dim))
+
+    def squeeze_(self, dim=None) -> Tensor:
+        """In place: drop dimensions of size 1 (only those in ``dim`` if given), as ``squeeze``."""
+        return self._reshape_in_place("squeeze_", squeezed_shape("squeeze_", self.shape, dim))
+
+    def _reshape_in_place(self, name: str, shape: tuple) -> Tensor:
+        """Give this tensor a new shape over the same memory. Refused where a gradient is recorded
+        through it (PyTorch rebases the graph here; this framework's graph holds shapes fixed): use
+        the out-of-place form, ``x = x.unsqueeze(0)``. The version is bumped, so a graph that saved
+        this tensor with its old shape refuses to backward instead of misreading it."""
+        if self.grad_fn is not None or (self.requires_grad and autograd.is_grad_enabled()):
+            what = "a leaf that requires grad" if self.grad_fn is None else "the output of a recorded op"
+            raise RuntimeError(
+                f"{name}: this tensor is {what}, and changing its shape in place would change a recorded "
+                f"graph; use the out-of-place form instead (x = x.{name[:-1]}(...)), or detach() it first"
+            )
+        self.array = self.array.reshape(shape)  # only sizes of 1 come or go: always a view, never a copy
+        self._view_index = None  # a write into it can no longer go through its base's index
+        self._version[0] += 1
+        return self
+
 
 def _refuse_repeated_positions(tensor: Tensor, index: ops.indexing.Index) -> None:
     """``x[[0, 0]] = v``: which of v's rows lands is unspecified (NumPy and PyTorch keep the last,
@@ -128,3 +169,22 @@ def _scaled(other, alpha, name: str):
     if isinstance(alpha, TensorBase):
         raise TypeError(f"{name}(other, alpha=1): alpha must be a number, got a tensor of shape {alpha.shape}")
     return other if alpha == 1 else other * alpha
+
+
+def _in_place(name: str, op: type):
+    """``x.name_()`` for a registered op: ``x`` takes the values of ``op(x)`` (see ``Tensor._write``).
+    Where the op's backward reads its input (``log``: 1/x), the old values are kept in a copy."""
+    apply = op.apply
+
+    def method(self) -> Tensor:
+        return self._write(f"{name}_", apply, copy_old=op.saves_inputs)
+
+    method.__name__ = f"{name}_"
+    method.__qualname__ = f"{InPlaceMethods.__name__}.{name}_"
+    method.__doc__ = f"In place: this tensor takes the values of ``{name}()`` (keeps its identity and memory)."
+    return method
+
+
+for _name, _entry in ops.REGISTRY.items():  # x.exp_(), x.tanh_(), x.relu_(), ... (PyTorch's names)
+    setattr(InPlaceMethods, f"{_name}_", _in_place(_name, _entry.op))
+del _name, _entry

@@ -1,14 +1,17 @@
-"""Shapes: queries (``size``, ``numel``, ``len``), the movement ops (reshape, permute, expand,
-split, unbind, cat, ...) and reading by index, ``x[index]``.
+"""Shapes: queries (``size``, ``numel``, ``len``), the movement ops (reshape, permute, expand, flip,
+repeat, split, unbind, cat, ...) and reading by index: ``x[index]``, ``narrow``, ``index_select``, ``gather``.
 
 None of these does arithmetic: each output element is some input element, so each backward
 only moves the gradient back (``ops/movement.py``). ``flatten``, ``squeeze`` and ``unsqueeze``
-are reshapes, ``chunk`` a split and ``stack`` a cat of unsqueezes, so they need no op of their own.
+are reshapes, ``chunk`` a split, ``stack`` a cat of unsqueezes, ``narrow`` and ``index_select`` index
+reads and ``gather`` an index read whose index arrays ``ops.indexing.along_axis`` builds, so they need
+no op of their own.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from typing import TYPE_CHECKING
 
 from .. import backend, ops
@@ -84,17 +87,41 @@ class ShapeMethods(TensorBase):
 
     def squeeze(self, dim=None) -> Tensor:
         """Drop dimensions of size 1 (only those in ``dim``, an int or tuple, if given)."""
-        if dim is None:
-            dims = {i for i, n in enumerate(self.shape) if n == 1}
-        else:
-            dims = {check_dim("squeeze", d, self.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
-            dims = {d for d in dims if self.ndim and self.shape[d] == 1}
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in dims))
+        return self.reshape(squeezed_shape("squeeze", self.shape, dim))
 
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a dimension of size 1 at ``dim``."""
-        dim = check_dim("unsqueeze", dim, self.ndim, extra=1)
-        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+        return self.reshape(unsqueezed_shape("unsqueeze", self.shape, dim))
+
+    def view_as(self, other) -> Tensor:
+        """``self.view(other.shape)``."""
+        return self.view(_shape_of("view_as", other))
+
+    def reshape_as(self, other) -> Tensor:
+        """``self.reshape(other.shape)``."""
+        return self.reshape(_shape_of("reshape_as", other))
+
+    def expand_as(self, other) -> Tensor:
+        """``self.expand(other.shape)``: broadcast to ``other``'s shape without copying."""
+        return self.expand(_shape_of("expand_as", other))
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix; a tensor of fewer than 2 dimensions as it is (a new view, as in
+        PyTorch). For more dimensions use ``transpose(dim0, dim1)`` or ``.mT``."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {self.shape}; "
+                             "use transpose(dim0, dim1) or .mT")
+        return self.T
+
+    def contiguous(self) -> Tensor:
+        """A tensor with the same values laid out row by row in memory: ``self`` when it is already
+        (as in PyTorch), else a copy that stays in the graph (``clone``).
+
+        Nothing here needs it: every op takes any layout and ``view`` copies when it must. What it
+        changes is what PyTorch's changes: the result of a transposed, permuted or expanded tensor
+        owns its memory, so writing into it leaves the original alone (and an expanded one becomes
+        writable)."""
+        return self if self.array.flags.c_contiguous else self.clone()
 
     def permute(self, *dims) -> Tensor:
         """Reorder dimensions: ``x.permute(2, 0, 1)``."""
@@ -128,7 +155,77 @@ class ShapeMethods(TensorBase):
         """Broadcast to ``shape`` (NumPy's name for ``expand``)."""
         return self.expand(*shape)
 
+    def flip(self, *dims) -> Tensor:
+        """Reverse the order of elements along ``dims`` (``x.flip(0)``, ``x.flip(0, 1)``, ``x.flip((0, 1))``).
+        A copy, as in PyTorch (NumPy's ``flip`` is a view)."""
+        axes = tuple(check_dim("flip", d, self.ndim) for d in shape_arg(dims))
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"flip: dims {shape_arg(dims)} name the same dimension twice")
+        return ops.Flip.apply(self, axes=axes if self.ndim else ())
+
+    def repeat(self, *sizes) -> Tensor:
+        """Tile the tensor ``sizes[d]`` times along each dimension d (a copy): ``x.repeat(2, 1)``. With
+        more sizes than dimensions, the tensor first gets leading dimensions of size 1, as in PyTorch."""
+        sizes = shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(f"repeat: got {len(sizes)} sizes {sizes} for a tensor of {self.ndim} dimensions "
+                             f"(shape {self.shape}); give at least one size per dimension")
+        if any(n < 0 for n in sizes):
+            raise ValueError(f"repeat: sizes must be non-negative, got {sizes}")
+        return ops.Repeat.apply(self, sizes=sizes)
+
     # ------------------------------------------------------------ pieces
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """``length`` elements along ``dim`` from ``start`` (negative counts from the end): a view, as
+        ``x[:, start:start + length]`` for dim 1."""
+        if self.ndim == 0:
+            raise IndexError("narrow: cannot narrow a 0-d tensor")
+        dim = check_dim("narrow", dim, self.ndim)
+        size, start, length = self.shape[dim], operator.index(start), operator.index(length)
+        if not -size <= start <= size:
+            raise IndexError(f"narrow: start {start} is out of range for dimension {dim} of size {size}")
+        start = start + size if start < 0 else start
+        if length < 0 or start + length > size:
+            raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension {dim} of size {size}")
+        return self[(slice(None),) * dim + (slice(start, start + length),)]
+
+    def index_select(self, dim: int, index) -> Tensor:
+        """The slices ``index`` (a 1-D integer tensor; repeats allowed) along ``dim``, in that order.
+        The gradient of a slice picked twice is the sum of both. Negative indices count from the end
+        (PyTorch refuses them)."""
+        index = _integer_index("index_select", index)
+        if index.ndim > 1:
+            raise IndexError(f"index_select: index must be 1-D (or 0-d), got shape {index.shape}")
+        if self.ndim == 0:
+            if index.numel() != 1:
+                raise IndexError(f"index_select: a 0-d tensor takes an index of one element, got {index.numel()}")
+            return self.reshape(1)[index.reshape(1)].reshape(())
+        dim = check_dim("index_select", dim, self.ndim)
+        return self[(slice(None),) * dim + (index.reshape(-1),)]
+
+    def gather(self, dim: int, index) -> Tensor:
+        """``out[i][j][k] = self[i][index[i][j][k]][k]`` for dim 1 (likewise for any dim): along ``dim``,
+        pick the elements ``index`` names, position by position. ``index`` is an integer tensor with
+        as many dimensions as ``self``, no larger than it in the other dimensions; the result has
+        ``index``'s shape. The gradient is scattered back, elements picked twice getting both.
+        Negative indices count from the end (PyTorch refuses them)."""
+        index = _integer_index("gather", index)
+        source = self.reshape(1) if self.ndim == 0 else self
+        flat = index.reshape(1) if index.ndim == 0 else index
+        dim = check_dim("gather", dim, source.ndim)
+        if flat.ndim != source.ndim:
+            raise ValueError(f"gather: index (shape {index.shape}) must have as many dimensions as the tensor "
+                             f"(shape {self.shape})")
+        for d, (n, limit) in enumerate(zip(flat.shape, source.shape)):
+            if d != dim and n > limit:
+                raise ValueError(f"gather: index (shape {index.shape}) is larger than the tensor (shape "
+                                 f"{self.shape}) in dimension {d}; only dimension {dim} may be larger")
+        array = backend.to_device(flat.array, source.device)  # a CPU index for a GPU tensor is fine
+        with backend.device_of_array_context(source.array):
+            plan = ops.indexing.along_axis(array, dim, source.xp)
+        out = ops.GetItem.apply(source, index=plan)
+        return out.reshape(()) if index.ndim == 0 else out
+
     def __getitem__(self, index) -> Tensor:
         """``x[index]`` with PyTorch's semantics: ints select first, then index arrays follow
         NumPy's rule among themselves (see ``ops/indexing.py``); repeated indices add up in
@@ -162,6 +259,36 @@ class ShapeMethods(TensorBase):
             raise ValueError(f"chunk: chunks must be positive, got {chunks}")
         length = self.shape[check_dim("chunk", dim, self.ndim)]
         return self.split(max(1, -(-length // chunks)), dim)
+
+
+def squeezed_shape(name: str, shape: tuple, dim) -> tuple:
+    """``shape`` without its dimensions of size 1 (only those in ``dim``, an int or tuple, if given)."""
+    if dim is None:
+        dims = {i for i, n in enumerate(shape) if n == 1}
+    else:
+        dims = {check_dim(name, d, len(shape)) for d in ((dim,) if isinstance(dim, int) else dim)}
+        dims = {d for d in dims if shape and shape[d] == 1}
+    return tuple(n for i, n in enumerate(shape) if i not in dims)
+
+
+def unsqueezed_shape(name: str, shape: tuple, dim: int) -> tuple:
+    """``shape`` with a dimension of size 1 inserted at ``dim``."""
+    dim = check_dim(name, dim, len(shape), extra=1)
+    return tuple(shape[:dim]) + (1,) + tuple(shape[dim:])
+
+
+def _shape_of(name: str, other) -> tuple:
+    if not isinstance(other, TensorBase):
+        raise TypeError(f"{name}: expected a Tensor to take the shape of, got {type(other).__name__}")
+    return other.shape
+
+
+def _integer_index(name: str, index) -> Tensor:
+    if not isinstance(index, TensorBase):
+        raise TypeError(f"{name}: index must be an integer Tensor, got {type(index).__name__}")
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be an integer tensor (int64 or int32), got dtype {index.dtype}")
+    return index
 
 
 # What makes PyTorch read a list index as a tuple of indices (its "treatSequenceAsTuple", deprecated):
