@@ -14,9 +14,10 @@ before Python starts: ``OMP_NUM_THREADS=4 python train.py``.
 
 from __future__ import annotations
 
-import operator
 import os
 import warnings
+
+from .creation import _count
 
 _VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -42,12 +43,7 @@ def set_num_threads(num: int) -> None:
     the running process's count cannot change: the environment variables are set for processes
     started later, and a ``NumThreadsWarning`` says so."""
     global _requested, _limits
-    try:
-        if isinstance(num, bool):
-            raise TypeError
-        count = operator.index(num)
-    except TypeError:
-        raise TypeError(f"set_num_threads: num must be an int, got {type(num).__name__} {num!r}") from None
+    count = _count("set_num_threads", "num", num)  # an int, not a float or bool
     if count < 1:
         raise ValueError(f"set_num_threads: num must be positive, got {count}")
     for name in _VARIABLES:
