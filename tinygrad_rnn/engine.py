@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 import itertools
 
+from . import function as _function
 from .anomaly import _check_finite, anomaly_mode
 from .grad_mode import _GradModeGuard
 
@@ -71,6 +72,8 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
                 input_grads = (input_grads,)
             if anomaly_mode.enabled:
                 _check_finite(node, input_grads)
+            if _function.tracer is not None:  # tinygrad_rnn.graph.trace: the backward pass, step by step
+                _function.tracer.backward(node, grads, input_grads)
             # 4. Each input's gradient goes along the edge recorded in the forward pass.
             for tensor, edge, needed, input_grad in zip(node.inputs, node.input_edges, node.needs_input_grad,
                                                         input_grads):

@@ -66,6 +66,8 @@ class Function:
         if node.returns_view:  # a view shares its base's memory and version counter
             _mark_views(inputs[0], outputs, node.view_index)
         if not _grad_mode.enabled:
+            if tracer is not None:
+                tracer.forward(cls, inputs, outputs, None)
             return outputs if several else outputs[0]
         wanted = False
         for t in inputs:  # one pass (this runs for every op): stale views, and whether a gradient is wanted
@@ -90,6 +92,8 @@ class Function:
                 out.requires_grad = True
                 out.grad_fn = node
                 out._output_nr = position
+        if tracer is not None:
+            tracer.forward(cls, inputs, outputs, outputs[0].grad_fn)
         return outputs if several else outputs[0]
 
     def read_inputs(self):
@@ -195,6 +199,11 @@ def constant(array):
     """Wrap an array as a tensor outside any graph (masks and signs inside backward formulas)."""
     return _tensor_module.Tensor._wrap(array)
 
+
+# The graph tracer (``tinygrad_rnn.graph.trace``): None, or an object whose ``forward(op, inputs,
+# outputs, node)`` is called after every op and whose ``backward(node, output_grads, input_grads)``
+# the engine calls after every node's backward. One global lookup per op when tracing is off.
+tracer = None
 
 # The Tensor class sits above this module, so it cannot be imported here: autograd.py sets
 # this to the ``tensor`` module once both have loaded (it is looked up only when ops run).
