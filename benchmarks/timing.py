@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 
 
@@ -29,3 +30,22 @@ def print_comparison(ours: dict, theirs: dict | None, repeats: int, label: str, 
             continue
         reference = best_time(theirs[name], repeats)
         print(f"{name:32s} {mine:12.3f} {reference:12.3f} {mine / reference:10.2f}x")
+
+
+def interleaved_medians(steps: dict, repeats: int, warmup: int = 1) -> dict:
+    """Median wall time in milliseconds of each ``steps[name]()``, measured interleaved: each of the
+    ``repeats`` rounds runs every step once, the order rotated by one each round, so that noise from
+    the rest of the machine (and the cache state one step leaves for the next) falls on all alike.
+    ``warmup`` untimed calls of each first."""
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+    names = list(steps)
+    times = {name: [] for name in names}
+    for round_ in range(repeats):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            steps[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: 1000 * statistics.median(values) for name, values in times.items()}

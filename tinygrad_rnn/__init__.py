@@ -98,6 +98,9 @@ for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)
 del _name
 
-from . import cuda, data, nn, optim, training, utils  # noqa: E402 (layers 4 and 5, nn and optimizers, build on everything above)
+from . import cuda, data, graph, nn, optim, training, utils  # noqa: E402 (layers 4 and 5, nn and optimizers, build on everything above)
 
 __version__ = "0.1.0"
+
+# TINYGRAD_RNN_TRACE=1 in the environment: trace every op and backward node of the script to stderr.
+graph.trace_from_environment()

@@ -49,3 +49,4 @@ from . import function as _function  # noqa: E402
 from . import tensor as _tensor_module  # noqa: E402
 
 _function._tensor_module = _engine._tensor_module = _tensor_module
+_function._wrap = _tensor_module.Tensor._wrap

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
+
 from . import backend
 from .anomaly import _user_frame, anomaly_mode
 from .grad_mode import _grad_mode  # one thread-local object: read its .enabled on each op
@@ -50,51 +52,76 @@ class Function:
     saves_inputs = True
     saves_output = True
 
+    xp = np  # the array module forward computes with; ``apply`` sets CuPy (or the strict module) per node
+
     @classmethod
     def apply(cls, *inputs, **params):
-        """Run the op on tensors ``inputs``, recording the node if a gradient is wanted."""
+        """Run the op on tensors ``inputs``, recording the node if a gradient is wanted.
+
+        This runs for every op, forward and (as backward formulas are ops too) backward, so
+        it is written for speed: NumPy inputs take a short road (no device checks, no device
+        context: a CPU array needs neither), and the record is made with plain loops."""
         node = cls()
         arrays = [t.array for t in inputs]
-        if len(arrays) > 1:
-            backend.check_same_device(cls.__name__, arrays)
-        node.xp = backend.module_of(arrays[0])
-        with backend.device_of_array_context(arrays[0]):  # cuda:N runs on GPU N
+        for array in arrays:
+            if type(array) is not _ndarray:  # CuPy, the strict test device: check devices, enter GPU N
+                result = node._forward_on_device(arrays, params)
+                break
+        else:
             result = node.forward(*arrays, **params)
-        several = isinstance(result, tuple)
-        wrap = _tensor_module.Tensor._wrap
-        outputs = tuple(wrap(r) for r in result) if several else (wrap(result),)
+        if type(result) is tuple:  # ops with several outputs (unbind, split)
+            outputs = tuple(_wrap(r) for r in result)
+        else:
+            outputs = (_wrap(result),)
         if node.returns_view:  # a view shares its base's memory and version counter
             _mark_views(inputs[0], outputs, node.view_index)
-        if not _grad_mode.enabled:
-            if tracer is not None:
-                tracer.forward(cls, inputs, outputs, None)
-            return outputs if several else outputs[0]
-        wanted = False
-        for t in inputs:  # one pass (this runs for every op): stale views, and whether a gradient is wanted
-            if t._base is not None and t._base.grad_fn is not t._base_grad_fn:
-                _refuse_stale_view(cls, t)
-            wanted = wanted or t.requires_grad
-        # Integer and bool results (casts, comparisons) are flat almost everywhere: no graph.
-        if wanted and outputs[0].array.dtype.kind == "f":
-            node.inputs = inputs
-            # Where each input's gradient goes, fixed now: an in-place write may later give the
-            # input tensor a new grad_fn, but this node consumed the value from before the write.
-            node.input_edges = edges = tuple((t.grad_fn, t._output_nr) for t in inputs)
-            node.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            node.generation = 1 + max(fn.generation if fn else 0 for fn, _ in edges)
-            node.input_versions = tuple(t._version[0] for t in inputs)
-            # Weak, so output -> grad_fn -> output is no cycle: the graph dies with its output.
-            node.output_refs = tuple(weakref.ref(out) for out in outputs)
-            node.output_versions = tuple(out._version[0] for out in outputs)
-            if anomaly_mode.enabled:
-                node.created_at = _user_frame()
-            for position, out in enumerate(outputs):
-                out.requires_grad = True
-                out.grad_fn = node
-                out._output_nr = position
+        if _grad_mode.enabled:
+            wanted = False
+            for t in inputs:  # one pass: stale views, and whether a gradient is wanted
+                if t._base is not None and t._base.grad_fn is not t._base_grad_fn:
+                    _refuse_stale_view(cls, t)
+                if t.requires_grad:
+                    wanted = True
+            # Integer and bool results (casts, comparisons) are flat almost everywhere: no graph.
+            if wanted and outputs[0].array.dtype.kind == "f":
+                node._record(inputs, outputs)
         if tracer is not None:
             tracer.forward(cls, inputs, outputs, outputs[0].grad_fn)
-        return outputs if several else outputs[0]
+        return outputs if type(result) is tuple else outputs[0]
+
+    def _forward_on_device(self, arrays, params):
+        """``forward`` for arrays that are not NumPy's: all on one device, run on that device."""
+        if len(arrays) > 1:
+            backend.check_same_device(type(self).__name__, arrays)
+        self.xp = backend.module_of(arrays[0])
+        with backend.device_of_array_context(arrays[0]):  # cuda:N runs on GPU N
+            return self.forward(*arrays, **params)
+
+    def _record(self, inputs, outputs) -> None:
+        """Make this node the ``grad_fn`` of ``outputs``: remember what backward needs."""
+        self.inputs = inputs
+        # Where each input's gradient goes, fixed now: an in-place write may later give the
+        # input tensor a new grad_fn, but this node consumed the value from before the write.
+        edges, versions, generation = [], [], 0
+        for t in inputs:
+            fn = t.grad_fn
+            edges.append((fn, t._output_nr))
+            versions.append(t._version[0])
+            if fn is not None and fn.generation > generation:
+                generation = fn.generation
+        self.input_edges = tuple(edges)
+        self.needs_input_grad = tuple([t.requires_grad for t in inputs])
+        self.generation = generation + 1  # one more than the deepest input's: the engine's order
+        self.input_versions = tuple(versions)
+        # Weak, so output -> grad_fn -> output is no cycle: the graph dies with its output.
+        self.output_refs = tuple([weakref.ref(out) for out in outputs])
+        self.output_versions = tuple([out._version[0] for out in outputs])
+        if anomaly_mode.enabled:
+            self.created_at = _user_frame()
+        for position, out in enumerate(outputs):
+            out.requires_grad = True
+            out.grad_fn = self
+            out._output_nr = position
 
     def read_inputs(self):
         """Positions of the inputs whose values backward reads (checked for in-place changes)."""
@@ -116,15 +143,128 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} must implement backward")
 
     def release(self) -> None:
-        """Drop everything backward needed (inputs and saved arrays): the graph is freed."""
+        """Drop everything backward needed (inputs and saved arrays): the graph is freed.
+
+        The graph's *structure* stays walkable (``next_functions``, ``tr.graph.show``): the
+        edges, which inputs wanted a gradient, weak references to the leaf inputs (the
+        ``AccumulateGrad.variable`` of each) and the shape and dtype of every input and
+        output (what the reprs print). The producers of the inputs are told their output's
+        shape here too: once consumers drop their inputs, a producer's output may be gone."""
+        inputs = self.__dict__.get("inputs")
+        if inputs is None:  # freed already (or never recorded): nothing left to drop
+            return
+        edges, needs = self.input_edges, self.needs_input_grad
+        meta = tuple([(t.shape, t.dtype) for t in inputs])
+        for (fn, slot), info in zip(edges, meta):
+            if fn is not None:
+                fn._remember_output(slot, info)
+        for slot, ref in enumerate(self.output_refs):
+            out = ref()
+            if out is not None:
+                self._remember_output(slot, (out.shape, out.dtype))
         kept = {k: self.__dict__[k] for k in ("generation", "output_refs", "output_versions", "input_edges")}
+        kept["_output_meta"] = self.__dict__.get("_output_meta")
         self.__dict__.clear()  # the graph's shape stays, its saved values go
         self.__dict__.update(kept)
         self.inputs = None
+        self.needs_input_grad = needs
+        self.input_meta = meta
+        # Weak: a freed graph should not keep parameters alive (PyTorch's AccumulateGrad does).
+        self._leaf_refs = tuple([weakref.ref(t) if fn is None and need else None
+                                 for t, (fn, _), need in zip(inputs, edges, needs)])
+
+    def _remember_output(self, slot: int, info: tuple) -> None:
+        """Record (shape, dtype) of output ``slot`` for the reprs (kept by ``release``)."""
+        meta = self.__dict__.get("_output_meta")
+        if meta is None:
+            meta = self._output_meta = [None] * len(self.output_refs)
+        if meta[slot] is None:
+            meta[slot] = info
+
+    def output_meta(self) -> tuple:
+        """``(shape, dtype)`` of each output (None where unknown: the output is gone and the
+        node was never freed by a backward that saw it). Read from the live outputs, else
+        from what ``release`` recorded; nothing is stored while ops run."""
+        refs = self.__dict__.get("output_refs", ())
+        known = self.__dict__.get("_output_meta") or [None] * len(refs)
+        result = []
+        for slot, ref in enumerate(refs):
+            out = ref()
+            result.append((out.shape, out.dtype) if out is not None else known[slot])
+        return tuple(result)
+
+    @property
+    def next_functions(self) -> tuple:
+        """PyTorch's ``grad_fn.next_functions``: one ``(node, output_index)`` pair per input.
+
+        For an input made by an op, the node that made it and which of its outputs it is; for a
+        leaf that requires grad, ``(AccumulateGrad, 0)`` (the same object for the same leaf,
+        its ``.variable`` the leaf); ``(None, 0)`` for an input that needs no gradient. This
+        is the graph's structure, so it survives ``backward()`` (which frees the saved values)."""
+        edges = self.__dict__.get("input_edges")
+        if edges is None:  # a node that recorded nothing (no input wanted a gradient)
+            return ()
+        inputs = self.__dict__.get("inputs")
+        leaf_refs = self.__dict__.get("_leaf_refs")
+        pairs = []
+        for i, ((fn, slot), need) in enumerate(zip(edges, self.needs_input_grad)):
+            if fn is not None:
+                pairs.append((fn, slot))
+            elif not need:
+                pairs.append((None, 0))
+            else:
+                pairs.append((AccumulateGrad.of(inputs[i] if inputs is not None else leaf_refs[i]()), 0))
+        return tuple(pairs)
 
     def __repr__(self) -> str:
-        return f"<{self.name}>"
+        """``<TanhBackward (16, 64) float32>``: the node's name, its output's shape and dtype."""
+        meta = self.output_meta()
+        if not meta or all(m is None for m in meta):
+            return f"<{self.name}>"
+        if len(meta) == 1:
+            return f"<{self.name} {_describe(meta[0])}>"
+        if all(m == meta[0] for m in meta):
+            return f"<{self.name} {len(meta)} outputs {_describe(meta[0])}>"
+        return f"<{self.name} outputs {', '.join(_describe(m) for m in meta)}>"
 
+
+def _describe(meta) -> str:
+    """``(16, 64) float32`` for a ``(shape, dtype)`` pair; ``?`` when unknown."""
+    return "?" if meta is None else f"{tuple(meta[0])} {meta[1]}"
+
+
+class AccumulateGrad:
+    """PyTorch's ``AccumulateGrad``: where the graph ends at a leaf that requires grad.
+
+    ``Tensor.backward`` adds the leaf's gradient into ``variable.grad`` (``grad += dL/dleaf``);
+    this object only names that end of an edge for ``next_functions`` and the graph tools.
+    ``variable`` is the leaf tensor (None if it was freed after the graph was); the same leaf
+    always gives the same object while it is referenced, as in PyTorch."""
+
+    __slots__ = ("variable", "__weakref__")
+    next_functions = ()
+    name = "AccumulateGrad"
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @classmethod
+    def of(cls, leaf) -> AccumulateGrad:
+        """The ``AccumulateGrad`` of ``leaf`` (one per leaf, as in PyTorch)."""
+        if leaf is None:
+            return cls(None)
+        found = _accumulators.get(id(leaf))
+        if found is None or found.variable is not leaf:
+            found = _accumulators[id(leaf)] = cls(leaf)  # it holds the leaf, so the id stays unique
+        return found
+
+    def __repr__(self) -> str:
+        v = self.variable
+        return "<AccumulateGrad>" if v is None else f"<AccumulateGrad {tuple(v.shape)} {v.dtype}>"
+
+
+# One AccumulateGrad per live leaf, by id: weak values, so it goes when nobody holds it.
+_accumulators: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 # ---------------------------------------------------------------- views and in-place writes
@@ -205,6 +345,9 @@ def constant(array):
 # the engine calls after every node's backward. One global lookup per op when tracing is off.
 tracer = None
 
+_ndarray = np.ndarray
+
 # The Tensor class sits above this module, so it cannot be imported here: autograd.py sets
-# this to the ``tensor`` module once both have loaded (it is looked up only when ops run).
+# this to the ``tensor`` module, and ``_wrap`` to ``Tensor._wrap``, once both have loaded.
 _tensor_module = None
+_wrap = None

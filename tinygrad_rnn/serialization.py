@@ -15,11 +15,14 @@ tuples, and dict keys are stored as JSON values, so ``3`` comes back as an int a
 
 Nothing is ever pickled. ``torch.save`` pickles, and loading a pickle runs whatever
 code its author put in it; here loading reads numbers and JSON only, and object
-arrays (the one thing ``.npz`` would pickle) are refused on save and on load. So are
-modules and optimizers (save their ``state_dict()``). ``load`` reads each ``.npy``
-member itself (``npz_reader.py``), so that it checks every size a member claims
-against the bytes in the file before allocating anything, and names the member at
-fault when a file is damaged.
+arrays (the one thing ``.npz`` would pickle) are refused on save and on load.
+A whole ``nn.Module`` (``tr.save(model, f)``, as PyTorch's word_language_model does) is
+stored as a description, not as code: its class's name, its plain attributes, its
+parameters and buffers and its submodules (``module_archive.py``; such a document has
+version 2 and two more keys, ``modules`` and ``tensors``). Optimizers are refused (save
+their ``state_dict()``). ``load`` reads each ``.npy`` member itself (``npz_reader.py``),
+so that it checks every size a member claims against the bytes in the file before
+allocating anything, and names the member at fault when a file is damaged.
 """
 
 from __future__ import annotations
@@ -35,14 +38,18 @@ from collections.abc import Mapping
 
 from . import backend
 from .creation import from_numpy
+from .module_archive import ModuleWriter, read_modules
+from .nn.module import Module
 from .npz_reader import STRUCTURE, STRUCTURE_ENTRY, Archive, Corrupt, seekable_stream
 from .tensor import Tensor
 
 # The header every checkpoint's JSON carries; VERSION goes up when the layout changes,
 # so an older tinygrad_rnn refuses a newer file with a clear message instead of misreading it.
+# A file without modules is still written as version 1, which every tinygrad_rnn reads.
 FORMAT = "tinygrad_rnn"
 VERSION = 1
-__all__ = ["FORMAT", "STRUCTURE_ENTRY", "VERSION", "load", "save"]
+MODULE_VERSION = 2  # the document also has the "modules" and "tensors" tables of module_archive.py
+__all__ = ["FORMAT", "MODULE_VERSION", "STRUCTURE_ENTRY", "VERSION", "load", "save"]
 
 
 # ------------------------------------------------------------------ save
@@ -53,10 +60,18 @@ def save(obj, f) -> None:
     ``obj`` is nested dicts (str or int keys), lists and tuples of arrays (NumPy,
     CuPy, or ``Tensor``: all stored as NumPy arrays on the host), NumPy scalars,
     Python numbers, bools, ``None`` and strings, e.g.
-    ``tr.save({"model": model.state_dict(), "epoch": 3}, "ckpt.npz")``. Anything else
-    raises ``TypeError`` naming where it is in ``obj``; a module or an optimizer (any
-    object with a ``state_dict`` method) is refused too, because no pickle is ever
-    written: save ``model.state_dict()`` instead.
+    ``tr.save({"model": model.state_dict(), "epoch": 3}, "ckpt.npz")``; and whole
+    ``nn.Module``\\s, as ``torch.save(model, f)``: their class's module and qualified name,
+    training flag, plain attributes (None, bools, numbers, strings, NumPy scalars, dtypes,
+    devices, and lists, tuples and dicts of those), parameters and buffers (with dtype,
+    device and ``requires_grad``; not their gradients) and submodules, a parameter or
+    module reachable twice stored once (see ``module_archive.py``). No code and no pickle
+    is written: a module holding anything else (a function, an arbitrary object, a
+    Tensor that is not a parameter or buffer, a module in a plain list, a hook on a
+    parameter) raises ``TypeError`` naming it (``model.foo``); save ``model.state_dict()``
+    then. Anything else raises ``TypeError`` naming where it is in ``obj``; an optimizer
+    or a scheduler (any object with a ``state_dict`` method) is refused too: save its
+    ``state_dict()`` instead.
 
     A path is kept as given (no ``.npz`` is added), and the write is atomic: the data
     goes to a temporary file in the same directory, is flushed to disk, then renamed
@@ -68,9 +83,14 @@ def save(obj, f) -> None:
     """
     target = _check_file("save", f, "write")
     arrays: dict = {}
-    root = _encode(obj, [], arrays, set())
+    # _encode_array returns {"array" or "scalar": entry name}; the module tables keep the name alone
+    modules = ModuleWriter(lambda value, parts: next(iter(_encode_array(value, parts, arrays).values())))
+    root = _encode(obj, [], arrays, set(), modules)
+    header = {"format": FORMAT, "version": VERSION, "root": root}
+    if modules.modules:
+        header.update(version=MODULE_VERSION, modules=modules.modules, tensors=modules.tensors)
     # ensure_ascii keeps the JSON plain ASCII, so any string (even a lone surrogate) round-trips
-    document = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, ensure_ascii=True)
+    document = json.dumps(header, ensure_ascii=True)
     arrays[STRUCTURE_ENTRY] = backend.host_array(document)  # a 0-d string array
     if isinstance(target, str):
         _write_atomically(target, arrays)
@@ -107,8 +127,8 @@ def _show(parts: list) -> str:
     return ".".join(str(part) for part in parts) if parts else "obj (the top level)"
 
 
-def _encode(value, parts: list, arrays: dict, open_containers: set):
-    """The JSON description of ``value``; its arrays are added to ``arrays`` by name."""
+def _encode(value, parts: list, arrays: dict, open_containers: set, modules: ModuleWriter):
+    """The JSON description of ``value``; its arrays are added to ``arrays`` by name, its modules to ``modules``."""
     # Arrays and NumPy scalars first: np.float64 is a subclass of float, yet it should
     # come back as np.float64, not as a Python float.
     if isinstance(value, Tensor) or backend.is_array(value) or backend.is_numpy_scalar(value):
@@ -121,13 +141,15 @@ def _encode(value, parts: list, arrays: dict, open_containers: set):
         open_containers.add(id(value))
         try:
             if isinstance(value, Mapping):
-                return {"dict": [[_check_key(key, parts), _encode(item, [*parts, key], arrays, open_containers)]
-                                 for key, item in value.items()]}
-            items = [_encode(item, [*parts, i], arrays, open_containers) for i, item in enumerate(value)]
+                return {"dict": [[_check_key(key, parts), _encode(item, [*parts, key], arrays, open_containers,
+                                                                  modules)] for key, item in value.items()]}
+            items = [_encode(item, [*parts, i], arrays, open_containers, modules) for i, item in enumerate(value)]
             return {"tuple" if isinstance(value, tuple) else "list": items}
         finally:
             open_containers.discard(id(value))
-    if callable(getattr(value, "state_dict", None)):  # duck-typed: nn and optim are layers above this one
+    if isinstance(value, Module):
+        return modules.reference(value, parts)
+    if callable(getattr(value, "state_dict", None)):  # duck-typed: optim is not imported here
         what, name = _what_has_state(value)
         raise TypeError(
             f"save: {_show(parts)} is {what} ({type(value).__name__}); tr.save never writes a pickle, so it stores "
@@ -142,10 +164,8 @@ def _encode(value, parts: list, arrays: dict, open_containers: set):
 
 def _what_has_state(value) -> tuple[str, str]:
     """What an object with a ``state_dict`` is, and a name for it in an example, by its classes' names
-    (nn and optim are layers above this one, so they are not imported here)."""
+    (optim is not imported here)."""
     names = {cls.__name__ for cls in type(value).__mro__}
-    if "Module" in names:
-        return "an nn.Module", "model"
     if "Optimizer" in names:
         return "an optimizer", "optimizer"
     if names & {"LRScheduler", "_LRScheduler"}:
@@ -229,10 +249,22 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
     Saved tensors come back as arrays (or tensors with ``map_location``), without
     ``grad``. Mappings come back as ``dict`` (order kept), NumPy scalars as NumPy scalars.
 
-    ``weights_only`` is accepted, for scripts written for ``torch.load``, and ignored:
-    loading never unpickles anything, so it is always as safe as ``weights_only=True``
-    asks (only numbers, strings and containers are read), whatever its value. ``mmap`` is
-    accepted and ignored too: arrays are read into memory.
+    A file holding a whole module (``tr.save(model, f)``) gives the module back, rebuilt
+    without running its class's ``__init__`` (see ``module_archive.py``): its parameters and
+    buffers are tensors on ``map_location``, or with ``None`` on the device each was saved
+    from, parameters shared when saved are one object again, and ``state_dict()``,
+    ``parameters()``, ``named_modules()``, the training flags and ``forward`` are the saved
+    model's. Each class is found by its module and qualified name and must subclass
+    ``nn.Module``.
+
+    ``weights_only`` (None, True or False) only matters for such a file, since nothing is
+    ever unpickled and plain checkpoints read numbers, strings and containers only:
+    ``True`` refuses a file holding a module (as ``torch.load`` does: save
+    ``model.state_dict()`` instead); ``None`` (the default) rebuilds it only from classes
+    whose modules are already imported, and raises ``ValueError`` naming the class and
+    module otherwise; ``False`` also imports them, because the caller vouches for the
+    file (importing a module runs its code), as ``torch.load(f, weights_only=False)``
+    does. ``mmap`` is accepted and ignored: arrays are read into memory.
 
     Raises ``FileNotFoundError`` when a path does not exist, and ``ValueError`` naming
     the file, and the zip member where one is at fault, when the file is not a checkpoint
@@ -242,17 +274,19 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
     a member claims is checked against the bytes actually in the file before memory is
     allocated for it, so a small damaged or hostile file cannot exhaust memory.
     """
-    del weights_only, mmap  # see the docstring: nothing is unpickled, nothing is memory-mapped
+    del mmap  # see the docstring: nothing is memory-mapped
+    if weights_only is not None and not isinstance(weights_only, bool):
+        raise TypeError(f"load: weights_only must be None, True or False, got {type(weights_only).__name__}")
     source = _check_file("load", f, "read")
     device = _check_map_location(map_location)
     if not isinstance(source, str):
-        return _read(seekable_stream(source), _describe(source), device)
+        return _read(seekable_stream(source), _describe(source), device, weights_only)
     try:
         file = open(source, "rb")
     except FileNotFoundError:
         raise FileNotFoundError(errno.ENOENT, "load: no checkpoint file at this path", source) from None
     with file:
-        return _read(file, repr(source), device)
+        return _read(file, repr(source), device, weights_only)
 
 
 def _describe(file) -> str:
@@ -261,13 +295,14 @@ def _describe(file) -> str:
     return repr(name) if isinstance(name, str) else f"the {type(file).__name__} object"
 
 
-def _read(file, name: str, device: str | None):
+def _read(file, name: str, device: str | None, weights_only: bool | None):
     """The value stored in the open binary ``file``; ``name`` says which file in errors."""
     try:
         archive = Archive(file)
         structure = _read_structure(archive)
+        modules = read_modules(structure, archive, device, weights_only) if "modules" in structure else None
         try:
-            value = _decode(structure["root"], archive, device)
+            value = _decode(structure["root"], archive, device, modules)
         except RecursionError:
             raise Corrupt(f"{STRUCTURE} is nested too deeply") from None
         archive.check_all_read()
@@ -313,22 +348,26 @@ def _read_structure(archive: Archive) -> dict:
         raise Corrupt(f"{STRUCTURE} is not valid JSON ({error})") from None
     if not isinstance(structure, dict) or structure.get("format") != FORMAT or "root" not in structure:
         raise Corrupt(f"{STRUCTURE} does not describe a {FORMAT} checkpoint")
-    if structure.get("version") != VERSION:
-        raise Corrupt(f"format version {structure.get('version')!r} is not supported (this version reads {VERSION})")
-    if len(structure) != 3:
-        raise Corrupt(f"{STRUCTURE} has keys {sorted(structure)}; expected format, root and version")
+    version = structure.get("version")
+    if version not in (VERSION, MODULE_VERSION) or isinstance(version, bool):
+        raise Corrupt(f"format version {version!r} is not supported (this version reads {VERSION} and "
+                      f"{MODULE_VERSION})")
+    expected = {"format", "root", "version"} | ({"modules", "tensors"} if version == MODULE_VERSION else set())
+    if set(structure) != expected:
+        raise Corrupt(f"{STRUCTURE} has keys {sorted(structure)}; expected {', '.join(sorted(expected))}")
     return structure
 
 
-def _decode(node, archive: Archive, device: str | None):
-    """The Python value that the JSON ``node`` describes."""
+def _decode(node, archive: Archive, device: str | None, modules: list | None = None):
+    """The Python value that the JSON ``node`` describes; ``modules`` are the file's rebuilt modules (None
+    in a version 1 file, which holds none)."""
     if node is None or isinstance(node, bool | int | float | str):
         return node
     if not isinstance(node, dict) or len(node) != 1:
         raise Corrupt(f"{STRUCTURE} has an unexpected entry {node!r:.80}")
     tag, content = next(iter(node.items()))
     if tag in ("list", "tuple") and isinstance(content, list):
-        items = [_decode(item, archive, device) for item in content]
+        items = [_decode(item, archive, device, modules) for item in content]
         return tuple(items) if tag == "tuple" else items
     if tag == "dict" and isinstance(content, list):
         pairs = {}
@@ -337,8 +376,10 @@ def _decode(node, archive: Archive, device: str | None):
                 raise Corrupt(f"{STRUCTURE} has a dict item {pair!r:.80} that is not a [str or int key, value] pair")
             if pair[0] in pairs:  # save writes each key once; a second would silently replace the first
                 raise Corrupt(f"{STRUCTURE} has the dict key {pair[0]!r} twice")
-            pairs[pair[0]] = _decode(pair[1], archive, device)
+            pairs[pair[0]] = _decode(pair[1], archive, device, modules)
         return pairs
+    if tag == "module" and modules is not None and type(content) is int and 0 <= content < len(modules):
+        return modules[content]
     if tag in ("array", "scalar") and isinstance(content, str) and content != STRUCTURE_ENTRY:
         array = archive.array(content)
         if tag == "scalar":

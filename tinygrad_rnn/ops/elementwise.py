@@ -10,12 +10,20 @@ from .registry import register
 
 
 class _Broadcasting(Function):
-    """Base of ops whose array inputs broadcast against each other."""
+    """Base of ops whose array inputs broadcast against each other. Each subclass writes
+    ``compute`` (the arrays' op); ``forward`` runs it and turns the array library's broadcasting
+    error into one that names the op and every shape. Checking the shapes before each op would
+    cost more than the op itself on small arrays, so the check runs only when the op failed."""
 
-    def check_shapes(self, *arrays) -> None:
-        first = arrays[0].shape
-        if any(a.shape != first for a in arrays[1:]):
-            broadcast_shape(type(self).__name__.lower(), *(a.shape for a in arrays))
+    def forward(self, *arrays):
+        try:
+            return self.compute(*arrays)
+        except ValueError:
+            broadcast_shape(type(self).__name__.lower(), *(a.shape for a in arrays))  # raises if shapes clash
+            raise
+
+    def compute(self, *arrays):
+        raise NotImplementedError(f"{type(self).__name__} must implement compute")
 
 
 # ---------------------------------------------------------------- binary
@@ -25,8 +33,7 @@ class Add(_Broadcasting):
     saves_inputs = False
     saves_output = False
 
-    def forward(self, a, b):
-        self.check_shapes(a, b)
+    def compute(self, a, b):
         return a + b
 
     def backward(self, grad):
@@ -40,8 +47,7 @@ class Sub(_Broadcasting):
     saves_inputs = False
     saves_output = False
 
-    def forward(self, a, b):
-        self.check_shapes(a, b)
+    def compute(self, a, b):
         return a - b
 
     def backward(self, grad):
@@ -58,8 +64,7 @@ class Mul(_Broadcasting):
         need_a, need_b = self.needs_input_grad
         return [i for i, needed in ((0, need_b), (1, need_a)) if needed]
 
-    def forward(self, a, b):
-        self.check_shapes(a, b)
+    def compute(self, a, b):
         return a * b
 
     def backward(self, grad):
@@ -79,8 +84,7 @@ class Div(_Broadcasting):
     def read_inputs(self):  # b is always read; a only for b's gradient
         return [0, 1] if self.needs_input_grad[1] else [1]
 
-    def forward(self, a, b):
-        self.check_shapes(a, b)
+    def compute(self, a, b):
         return a / b
 
     def backward(self, grad):
@@ -98,8 +102,7 @@ class Pow(_Broadcasting):
     d/db is undefined for a < 0 (NaN, as in PyTorch) and taken as 0 at a = 0.
     """
 
-    def forward(self, a, b):
-        self.check_shapes(a, b)
+    def compute(self, a, b):
         return a**b
 
     def backward(self, grad):
@@ -122,8 +125,7 @@ class Maximum(_Broadcasting):
 
     saves_output = False
 
-    def forward(self, a, b):
-        self.check_shapes(a, b)
+    def compute(self, a, b):
         return self.xp.maximum(a, b)
 
     def backward(self, grad):
@@ -135,8 +137,7 @@ class Minimum(_Broadcasting):
 
     saves_output = False
 
-    def forward(self, a, b):
-        self.check_shapes(a, b)
+    def compute(self, a, b):
         return self.xp.minimum(a, b)
 
     def backward(self, grad):
@@ -163,8 +164,7 @@ class Where(_Broadcasting):
     def read_inputs(self):  # backward reads only the condition: ``x.masked_fill_(m, 0)`` may overwrite x
         return [0]
 
-    def forward(self, condition, a, b):
-        self.check_shapes(condition, a, b)
+    def compute(self, condition, a, b):
         return self.xp.where(condition, a, b)
 
     def backward(self, grad):
@@ -275,8 +275,25 @@ class Tanh(Function):
         return self.xp.tanh(x)
 
     def backward(self, grad):
-        y = self.output
-        return grad * (1 - y * y)
+        return TanhGrad.apply(grad, self.output)
+
+
+class TanhGrad(Function):
+    """Tanh's backward as one node: ``grad · (1 - y²)`` for y = tanh(x).
+
+    Written as three Tensor ops it cost three nodes on every backward pass; as one op its
+    forward is two array operations. It is still an op, so second derivatives work:
+    d/dgrad = 1 - y², d/dy = -2·y·grad."""
+
+    def forward(self, grad, y):
+        result = 1 - y * y
+        result *= grad
+        return result
+
+    def backward(self, g):
+        grad, y = self.inputs
+        need_grad, need_y = self.needs_input_grad
+        return (g * (1 - y * y) if need_grad else None, g * grad * y * -2 if need_y else None)
 
 
 @register("sigmoid", function=True)
@@ -292,11 +309,27 @@ class Sigmoid(Function):
     def forward(self, x):
         xp = self.xp
         e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        positive = 1 / (1 + e)  # σ(|x|); σ(-|x|) = e·σ(|x|)
+        return xp.where(x >= 0, positive, e * positive).astype(x.dtype, copy=False)
 
     def backward(self, grad):
-        y = self.output
-        return grad * y * (1 - y)
+        return SigmoidGrad.apply(grad, self.output)
+
+
+class SigmoidGrad(Function):
+    """Sigmoid's backward as one node: ``grad · y(1 - y)`` for y = σ(x) (see ``TanhGrad``);
+    its own derivatives: d/dgrad = y(1 - y), d/dy = grad·(1 - 2y)."""
+
+    def forward(self, grad, y):
+        result = 1 - y
+        result *= y
+        result *= grad
+        return result
+
+    def backward(self, g):
+        grad, y = self.inputs
+        need_grad, need_y = self.needs_input_grad
+        return (g * y * (1 - y) if need_grad else None, g * grad * (1 - 2 * y) if need_y else None)
 
 
 @register("relu", function=True)

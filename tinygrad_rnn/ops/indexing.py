@@ -44,7 +44,8 @@ class Index:
         return f"Index(basic={self.basic!r}, advanced={self.advanced!r})"
 
 
-def _is_plain(item) -> bool:
+def is_plain_item(item) -> bool:
+    """An index item that needs no conversion: None, Ellipsis, an int (not a bool) or a slice."""
     return item is None or item is Ellipsis or type(item) is int or type(item) is slice
 
 
@@ -69,12 +70,12 @@ def make_index(items: tuple, shape: tuple, xp) -> Index:
     """The plan for ``items`` (ints, slices, None, Ellipsis, bools, integer and bool arrays on
     the device of the array to index, of shape ``shape``; ``xp`` is its array module)."""
     ndim = len(shape)
-    if all(_is_plain(item) for item in items):  # the common case: x[t], x[:, 1:3]
+    if all(is_plain_item(item) for item in items):  # the common case: x[t], x[:, 1:3]
         # a trailing Ellipsis makes NumPy return a 0-d view, not a copied scalar, for x[i, j]
         return Index(items if Ellipsis in items else items + (Ellipsis,), None)
     items = [_as_scalar(item) for item in items]
     for item in items:
-        if not (_is_plain(item) or isinstance(item, bool) or backend.is_array(item)):
+        if not (is_plain_item(item) or isinstance(item, bool) or backend.is_array(item)):
             raise IndexError(
                 f"only ints, slices, None, Ellipsis, bools and integer or bool tensors are valid indices, "
                 f"got {type(item).__name__}"

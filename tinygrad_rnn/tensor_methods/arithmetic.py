@@ -56,6 +56,10 @@ class ArithmeticMethods(TensorBase):
         return a.to(common), b.to(common)
 
     def _binary(self, op, other, reflected: bool = False, floating: bool = False) -> Tensor:
+        if isinstance(other, TensorBase):  # the common case, two float tensors of one dtype, decided first
+            dtype = self.array.dtype
+            if dtype.kind == "f" and other.array.dtype == dtype:
+                return op.apply(other, self) if reflected else op.apply(self, other)
         return op.apply(*self._promoted(other, reflected, floating))
 
     # ------------------------------------------------------------ operators

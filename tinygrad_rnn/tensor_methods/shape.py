@@ -301,6 +301,9 @@ def _index_arrays(index, tensor: Tensor) -> ops.indexing.Index:
     conversion that reading, its backward and writing (``index_read``, ``index_add``,
     ``index_write``) all use. Tensors, lists and NumPy arrays become arrays of ``tensor``'s
     device; a 0-d integer tensor selects like an int, as in PyTorch."""
+    items = index if type(index) is tuple else (index,)
+    if all(map(ops.indexing.is_plain_item, items)):  # x[t], x[:, 1:3]: nothing to convert
+        return ops.indexing.make_index(items, tensor.shape, None)
     if isinstance(index, list) and len(index) < 32 and any(
         isinstance(item, _TUPLE_LIKE_ITEMS) or item is None or item is Ellipsis or backend.is_array(item)
         for item in index
