@@ -225,11 +225,12 @@ def _backward_planted(kind: str, right: str, wrong: str):
 PLANTED_BUGS = {
     # drop the forget gate's contribution to the cell gradient: dc_{t-1} = dc_t ⊙ f
     "lstm: no forget-gate term in dc_{t-1}": (
-        "lstm", "dc = _plus_carried(k, d_c_new * f, dc)", "dc = _plus_carried(k, 0 * d_c_new, dc)"),
+        "lstm", "dc = _plus_carried(k, d_c_new * f[t], dc)", "dc = _plus_carried(k, 0 * d_c_new, dc)"),
     "lstm: dc_{t-1} without the forget-gate factor": (
-        "lstm", "dc = _plus_carried(k, d_c_new * f, dc)", "dc = _plus_carried(k, d_c_new, dc)"),
-    "gru: no direct z ⊙ h_{t-1} path": ("gru", "dh_direct = d_hp @ w_hh + d_h_new * z", "dh_direct = d_hp @ w_hh"),
-    "rnn: tanh' as 1 - tanh": ("rnn_tanh", "d_new * (1 - activated[t] ** 2)", "d_new * (1 - activated[t])"),
+        "lstm", "dc = _plus_carried(k, d_c_new * f[t], dc)", "dc = _plus_carried(k, d_c_new, dc)"),
+    "gru: no direct z ⊙ h_{t-1} path": ("gru", "d_hidden_projection[t] @ w_hh + d_h_new * z[t]",
+                                        "d_hidden_projection[t] @ w_hh"),
+    "rnn: tanh' as 1 - tanh": ("rnn_tanh", "1 - activated * activated", "1 - activated"),
 }
 
 
@@ -245,7 +246,7 @@ def test_planted_bug_is_caught(bug, case):
 
 def test_the_unplanted_copy_passes():
     """The copying machinery itself changes nothing: an identical copy passes."""
-    line = "dc = _plus_carried(k, d_c_new * f, dc)"
+    line = "dc = _plus_carried(k, d_c_new * f[t], dc)"
     with _backward_planted("lstm", line, line):
         check_three_way(Case("lstm", 2, 3, 5, 2, 1, False, True, None, True, 0))
 

@@ -27,10 +27,17 @@ from functools import partial
 from typing import Any, NamedTuple
 
 
-def _sigmoid(xp, a):
-    """σ(a) = (1 + tanh(a/2)) / 2: one transcendental, no overflow. (The Sigmoid op keeps
-    relative accuracy far in the negative tail; a gate needs only absolute accuracy.)"""
-    return 0.5 * (1 + xp.tanh(0.5 * a))
+# ---------------------------------------------------------------- gates: one tanh for all of them
+# σ(a) = ½ + ½·tanh(a/2). So every gate is ``scale·tanh(scale·a) + shift`` with (scale, shift) =
+# (½, ½) for a sigmoid gate and (1, 0) for a tanh gate. The forward multiplies the weights' gate
+# rows by ``scale`` once per call, so at each step one tanh, one product and one sum activate all
+# gates side by side (no overflow: tanh saturates). The backward needs no scale: it reads the
+# derivatives off the activated gates, σ' = σ(1 - σ) and tanh' = 1 - tanh².
+def _gate_constants(xp, blocks: str, hidden: int, dtype):
+    """``scale`` and ``shift`` (G·H,) for gate blocks named by letters: ``s`` sigmoid, ``t`` tanh."""
+    scale = xp.concatenate([xp.full(hidden, 0.5 if b == "s" else 1.0, dtype=dtype) for b in blocks])
+    shift = xp.concatenate([xp.full(hidden, 0.5 if b == "s" else 0.0, dtype=dtype) for b in blocks])
+    return scale, shift
 
 
 def _time_order(steps: int, reverse: bool):
@@ -65,12 +72,36 @@ def _plus_carried(k, through_cell, carried):
     return through_cell if k is None else through_cell + (1 - k) * carried
 
 
+def _new_state(xp, k, new, old, output):
+    """Forward, after a step: write y_t (zero where the sequence ended) into ``output`` and return
+    the state carried on, h_t = m_t ⊙ new + (1 - m_t) ⊙ old (the output's memory when unmasked)."""
+    if k is None:
+        output[...] = new
+        return output
+    output[...] = xp.where(k, new, 0)
+    return xp.where(k, new, old)
+
+
 # ---------------------------------------------------------------- the projections, all steps at once
 def _project_inputs(x, w_ih, b_ih):
     """x_t W_ihᵀ + b_ih for every t at once: one (T·N, I) x (I, G·H) matrix product."""
     steps, batch, _ = x.shape
     projected = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, -1)
-    return projected if b_ih is None else projected + b_ih
+    if b_ih is not None:
+        projected += b_ih
+    return projected
+
+
+def _scaled_rows(xp, weight, scale):
+    """``weight`` with each gate row multiplied by ``scale`` (see "one tanh for all of them")."""
+    return None if weight is None else weight * (scale[:, None] if weight.ndim == 2 else scale)
+
+
+def _transposed(xp, w_hh, scale):
+    """(W_hh, rows scaled)ᵀ as a contiguous array, made once per call: the per-step product
+    h_{t-1} W_hhᵀ then reads memory in order (on a transposed view BLAS runs slower, and with
+    several threads it splits these small products badly)."""
+    return xp.ascontiguousarray(_scaled_rows(xp, w_hh, scale).T)
 
 
 def _hidden_gradients(d_hidden_projection, h_prev, has_bias: bool):
@@ -80,14 +111,22 @@ def _hidden_gradients(d_hidden_projection, h_prev, has_bias: bool):
     return flat.T @ h_prev.reshape(steps * batch, -1), (flat.sum(axis=0) if has_bias else None)
 
 
-def _input_gradients(x, w_ih, d_projected, has_bias: bool):
-    """From d(x W_ihᵀ + b_ih) for all t: dx = d_proj W_ih, dW_ih = Σ_t d_projᵀ x, db_ih = Σ d_proj."""
+def _input_gradients(x, w_ih, d_projected, has_bias: bool, need_dx: bool = True):
+    """From d(x W_ihᵀ + b_ih) for all t: dx = d_proj W_ih, dW_ih = Σ_t d_projᵀ x, db_ih = Σ d_proj.
+    ``need_dx=False`` (the input wants no gradient, e.g. data) skips dx's product."""
     steps, batch, _ = x.shape
     flat = d_projected.reshape(steps * batch, -1)
-    dx = (flat @ w_ih).reshape(x.shape)
+    dx = (flat @ w_ih).reshape(x.shape) if need_dx else None
     dw_ih = flat.T @ x.reshape(steps * batch, -1)
     db_ih = flat.sum(axis=0) if has_bias else None
     return dx, dw_ih, db_ih
+
+
+def _both_biases(b_ih, b_hh):
+    """b_ih + b_hh, or whichever exists: where both enter a_t as they are, they are added once."""
+    if b_ih is None or b_hh is None:
+        return b_ih if b_hh is None else b_hh
+    return b_ih + b_hh
 
 
 # ---------------------------------------------------------------- vanilla RNN
@@ -112,38 +151,42 @@ def rnn_forward(xp, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None, non
     Returns ``outputs`` (T, N, H), ``h_n`` (N, H) and the ``cache`` that ``rnn_backward`` needs.
     """
     steps = x.shape[0]
-    projected = _project_inputs(x, w_ih, b_ih)
-    outputs = xp.zeros((steps,) + h0.shape, dtype=x.dtype)
-    h_prev, activated = xp.zeros_like(outputs), xp.zeros_like(outputs)
+    activated = _project_inputs(x, w_ih, _both_biases(b_ih, b_hh))  # x_t W_ihᵀ + b_ih + b_hh, then φ(a_t) in place
+    outputs, h_prev = xp.empty_like(activated), xp.empty_like(activated)
     keep = _keep(mask, steps)
-    h, w_hh_t = h0, w_hh.T
+    h, w_hh_t, hidden_part = h0, xp.ascontiguousarray(w_hh.T), xp.empty_like(h0)
     for t in _time_order(steps, reverse):
         h_prev[t] = h
-        a = projected[t] + h @ w_hh_t
-        if b_hh is not None:
-            a = a + b_hh
-        h_new = activated[t] = xp.tanh(a) if nonlinearity == "tanh" else xp.maximum(a, 0)
-        k = keep[t]
-        h, outputs[t] = _blend(xp, k, h_new, h), _blend(xp, k, h_new, 0)
+        a = activated[t]
+        a += xp.matmul(h, w_hh_t, out=hidden_part)  # a_t = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh
+        if nonlinearity == "tanh":
+            xp.tanh(a, out=a)
+        else:
+            xp.maximum(a, 0, out=a)
+        h = _new_state(xp, keep[t], a, h, outputs[t])
     cache = RNNCache(x=x, w_ih=w_ih, w_hh=w_hh, has_b_ih=b_ih is not None, has_b_hh=b_hh is not None,
                      reverse=reverse, mask=mask, h_prev=h_prev, activated=activated, nonlinearity=nonlinearity)
-    return outputs, h, cache
+    return outputs, h.copy(), cache
 
 
-def rnn_backward(xp, cache: RNNCache, d_outputs, d_h_n):
+def rnn_backward(xp, cache: RNNCache, d_outputs, d_h_n, need_dx=True):
     """Gradients (dx, dh0, dW_ih, dW_hh, db_ih, db_hh) of the RNN, walking time backwards."""
     steps, activated, w_hh = len(cache.x), cache.activated, cache.w_hh
     keep = _keep(cache.mask, steps, cache.x.dtype)
-    d_projected = xp.zeros_like(activated)
+    # φ'(a_t) for every step at once (it does not depend on the gradient), read off the output:
+    # 1 - tanh²(a) = 1 - h², and relu' = 1 where the output is positive. The walk multiplies in place.
+    if cache.nonlinearity == "tanh":
+        d_projected = 1 - activated * activated
+    else:
+        d_projected = (activated > 0).astype(activated.dtype)
     dh = d_h_n  # dL/dh_t, everything that flows into h_t from later steps and h_n
     for t in reversed(_time_order(steps, cache.reverse)):
         k = keep[t]
         d_new = _masked(k, dh + d_outputs[t])  # into φ(a_t)
-        # φ'(a): 1 - tanh²(a) from the output itself; relu: 1 where the output is positive
-        da = d_new * (1 - activated[t] ** 2) if cache.nonlinearity == "tanh" else d_new * (activated[t] > 0)
-        d_projected[t] = da  # a_t = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh: both projections get da
+        da = d_projected[t]
+        da *= d_new  # da_t = d_new ⊙ φ'(a_t); a_t's terms x_t W_ihᵀ + b_ih and h_{t-1} W_hhᵀ + b_hh both get it
         dh = _plus_carried(k, da @ w_hh, dh)  # dh_{t-1}: through W_hh, and carried
-    dx, dw_ih, db_ih = _input_gradients(cache.x, cache.w_ih, d_projected, cache.has_b_ih)
+    dx, dw_ih, db_ih = _input_gradients(cache.x, cache.w_ih, d_projected, cache.has_b_ih, need_dx)
     dw_hh, db_hh = _hidden_gradients(d_projected, cache.h_prev, cache.has_b_hh)  # dW_hh = Σ_t daᵀ h_{t-1}
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
@@ -175,58 +218,64 @@ def lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None
     Returns ``outputs`` (T, N, H), ``h_n``, ``c_n`` and the ``cache``.
     """
     steps, hidden = x.shape[0], h0.shape[1]
-    projected = _project_inputs(x, w_ih, b_ih)
-    outputs = xp.zeros((steps,) + h0.shape, dtype=x.dtype)
-    h_prev, c_prev, tanh_c = xp.zeros_like(outputs), xp.zeros_like(outputs), xp.zeros_like(outputs)
-    gates = xp.zeros((steps, h0.shape[0], 4 * hidden), dtype=x.dtype)  # activated i, f, g, o
+    scale, shift = _gate_constants(xp, "ssts", hidden, x.dtype)  # i, f, o sigmoid; g tanh
+    # a_t's input part for every step at once (gate rows scaled), then the activated gates in place
+    gates = _project_inputs(x, _scaled_rows(xp, w_ih, scale), _scaled_rows(xp, _both_biases(b_ih, b_hh), scale))
+    w_hh_t = _transposed(xp, w_hh, scale)
+    outputs = xp.empty((steps,) + h0.shape, dtype=x.dtype)
+    h_prev, c_prev, tanh_c = xp.empty_like(outputs), xp.empty_like(outputs), xp.empty_like(outputs)
     keep = _keep(mask, steps)
-    h, c, w_hh_t = h0, c0, w_hh.T
+    h, c, hidden_part = h0, c0, xp.empty_like(gates[0])
     for t in _time_order(steps, reverse):
         h_prev[t], c_prev[t] = h, c
-        a = projected[t] + h @ w_hh_t
-        if b_hh is not None:
-            a = a + b_hh
-        gates[t][:, : 2 * hidden] = _sigmoid(xp, a[:, : 2 * hidden])  # i and f, side by side
-        gates[t][:, 2 * hidden : 3 * hidden] = xp.tanh(a[:, 2 * hidden : 3 * hidden])
-        gates[t][:, 3 * hidden :] = _sigmoid(xp, a[:, 3 * hidden :])
-        i, f = gates[t][:, :hidden], gates[t][:, hidden : 2 * hidden]
-        g, o = gates[t][:, 2 * hidden : 3 * hidden], gates[t][:, 3 * hidden :]
-        c_new = f * c + i * g
-        tanh_c[t] = xp.tanh(c_new)
-        h_new = o * tanh_c[t]
+        a = gates[t]
+        a += xp.matmul(h, w_hh_t, out=hidden_part)  # + h_{t-1} W_hhᵀ
+        xp.tanh(a, out=a)
+        a *= scale
+        a += shift  # i, f, o = σ(a_·) = ½ + ½ tanh(a_·/2); g = tanh(a_g)
+        i, f, g, o = a[:, :hidden], a[:, hidden : 2 * hidden], a[:, 2 * hidden : 3 * hidden], a[:, 3 * hidden :]
+        c_new = f * c
+        c_new += i * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
+        xp.tanh(c_new, out=tanh_c[t])
         k = keep[t]
-        h, c, outputs[t] = _blend(xp, k, h_new, h), _blend(xp, k, c_new, c), _blend(xp, k, h_new, 0)
+        h = _new_state(xp, k, o * tanh_c[t], h, outputs[t])  # h_t = o ⊙ tanh(c_t)
+        c = _blend(xp, k, c_new, c)
     cache = LSTMCache(x=x, w_ih=w_ih, w_hh=w_hh, has_b_ih=b_ih is not None, has_b_hh=b_hh is not None,
                       reverse=reverse, mask=mask, h_prev=h_prev, c_prev=c_prev, gates=gates, tanh_c=tanh_c)
-    return outputs, h, c, cache
+    return outputs, h.copy(), c, cache
 
 
-def lstm_backward(xp, cache: LSTMCache, d_outputs, d_h_n, d_c_n):
+def lstm_backward(xp, cache: LSTMCache, d_outputs, d_h_n, d_c_n, need_dx=True):
     """Gradients (dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh) of the LSTM."""
     steps, hidden, w_hh = len(cache.x), cache.h_prev.shape[2], cache.w_hh
     gates, c_prev, tanh_c = cache.gates, cache.c_prev, cache.tanh_c
+    batch = gates.shape[1]
+    i, f = gates[..., :hidden], gates[..., hidden : 2 * hidden]
+    g, o = gates[..., 2 * hidden : 3 * hidden], gates[..., 3 * hidden :]
     keep = _keep(cache.mask, steps, cache.x.dtype)
-    d_projected = xp.zeros_like(gates)
+    # Before the walk, for every step at once: the factors that do not depend on the gradient coming
+    # back through time. Each pre-activation's gradient is δc_t or δh_t times one of them:
+    #   da_i = δc_t ⊙ g ⊙ i(1-i),  da_f = δc_t ⊙ c_{t-1} ⊙ f(1-f),  da_g = δc_t ⊙ i ⊙ (1-g²),
+    #   da_o = δh_t ⊙ tanh(c_t) ⊙ o(1-o)        (σ' = σ(1-σ), tanh' = 1 - tanh², c_t = f ⊙ c_{t-1} + i ⊙ g)
+    d_projected = 1 - gates
+    d_projected *= gates  # σ(1-σ): right for i, f, o; the g block is replaced below
+    d_projected[..., :hidden] *= g
+    d_projected[..., hidden : 2 * hidden] *= c_prev
+    d_projected[..., 2 * hidden : 3 * hidden] = i * (1 - g * g)
+    d_projected[..., 3 * hidden :] *= tanh_c
+    through_c = o * (1 - tanh_c * tanh_c)  # h_t = o ⊙ tanh(c_t): δh_t reaches c_t times o ⊙ (1 - tanh²(c_t))
+    d_ifg = d_projected[..., : 3 * hidden].reshape(steps, batch, 3, hidden)  # the blocks that scale with δc_t
     dh, dc = d_h_n, d_c_n  # dL/dh_t and dL/dc_t from everything later
     for t in reversed(_time_order(steps, cache.reverse)):
         k = keep[t]
-        i, f = gates[t][:, :hidden], gates[t][:, hidden : 2 * hidden]
-        g, o = gates[t][:, 2 * hidden : 3 * hidden], gates[t][:, 3 * hidden :]
-        d_h_new = _masked(k, dh + d_outputs[t])
-        d_c_carried = _masked(k, dc)
-        do = d_h_new * tanh_c[t]  # h_t = o ⊙ tanh(c_t)
-        d_c_new = d_c_carried + d_h_new * o * (1 - tanh_c[t] ** 2)  # ... and through tanh(c_t)
-        di = d_c_new * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
-        dg = d_c_new * i
-        df = d_c_new * c_prev[t]
-        da = d_projected[t]  # back through the gate nonlinearities: σ' = σ(1-σ), tanh' = 1 - tanh²
-        da[:, :hidden] = di * i * (1 - i)
-        da[:, hidden : 2 * hidden] = df * f * (1 - f)
-        da[:, 2 * hidden : 3 * hidden] = dg * (1 - g * g)
-        da[:, 3 * hidden :] = do * o * (1 - o)
+        d_h_new = _masked(k, dh + d_outputs[t])  # δh_t
+        d_c_new = _masked(k, dc) + d_h_new * through_c[t]  # δc_t: from c_{t+1}, and through tanh(c_t)
+        d_ifg[t] *= d_c_new[:, None, :]  # da_i, da_f, da_g
+        da = d_projected[t]
+        da[:, 3 * hidden :] *= d_h_new  # da_o
         dh = _plus_carried(k, da @ w_hh, dh)  # dh_{t-1}
-        dc = _plus_carried(k, d_c_new * f, dc)  # dc_{t-1}: the forget gate's path
-    dx, dw_ih, db_ih = _input_gradients(cache.x, cache.w_ih, d_projected, cache.has_b_ih)
+        dc = _plus_carried(k, d_c_new * f[t], dc)  # dc_{t-1}: the forget gate's path
+    dx, dw_ih, db_ih = _input_gradients(cache.x, cache.w_ih, d_projected, cache.has_b_ih, need_dx)
     dw_hh, db_hh = _hidden_gradients(d_projected, cache.h_prev, cache.has_b_hh)  # the gates see h_{t-1} W_hhᵀ as is
     return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh
 
@@ -257,55 +306,67 @@ def gru_forward(xp, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None):
     Returns ``outputs`` (T, N, H), ``h_n`` and the ``cache``.
     """
     steps, hidden = x.shape[0], h0.shape[1]
-    projected = _project_inputs(x, w_ih, b_ih)
-    outputs = xp.zeros((steps,) + h0.shape, dtype=x.dtype)
-    h_prev, q_n = xp.zeros_like(outputs), xp.zeros_like(outputs)
-    gates = xp.zeros((steps, h0.shape[0], 3 * hidden), dtype=x.dtype)  # activated r, z, n
+    scale, _ = _gate_constants(xp, "sst", hidden, x.dtype)  # r, z sigmoid (rows halved); n's rows as they are
+    projected = _project_inputs(x, _scaled_rows(xp, w_ih, scale), _scaled_rows(xp, b_ih, scale))
+    b_hn = None
+    if b_hh is not None:  # b_hr, b_hz enter a_r, a_z as they are: added once; b_hn sits inside r ⊙ q_n
+        projected[..., : 2 * hidden] += 0.5 * b_hh[: 2 * hidden]
+        b_hn = b_hh[2 * hidden :]
+    w_hh_t = _transposed(xp, w_hh, scale)
+    outputs = xp.empty((steps,) + h0.shape, dtype=x.dtype)
+    h_prev, q_n = xp.empty_like(outputs), xp.empty_like(outputs)
+    gates = xp.empty_like(projected)  # activated r, z, n
     keep = _keep(mask, steps)
-    h, w_hh_t = h0, w_hh.T
+    h, hp = h0, xp.empty_like(projected[0])
     for t in _time_order(steps, reverse):
         h_prev[t] = h
-        hp = h @ w_hh_t
-        if b_hh is not None:
-            hp = hp + b_hh
-        xr, xz, xn = projected[t][:, :hidden], projected[t][:, hidden : 2 * hidden], projected[t][:, 2 * hidden :]
-        r = _sigmoid(xp, xr + hp[:, :hidden])
-        z = _sigmoid(xp, xz + hp[:, hidden : 2 * hidden])
-        q_n[t] = hp[:, 2 * hidden :]
-        n = xp.tanh(xn + r * q_n[t])
-        gates[t] = xp.concatenate([r, z, n], axis=1)
-        h_new = (1 - z) * n + z * h
-        k = keep[t]
-        h, outputs[t] = _blend(xp, k, h_new, h), _blend(xp, k, h_new, 0)
+        xp.matmul(h, w_hh_t, out=hp)  # hp = [q_r, q_z, q_n] (r, z halved), without b_hh
+        rz = xp.add(projected[t][:, : 2 * hidden], hp[:, : 2 * hidden], out=gates[t][:, : 2 * hidden])
+        xp.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5  # r, z = σ(x + q) = ½ + ½ tanh((x + q)/2)
+        r, z = rz[:, :hidden], rz[:, hidden:]
+        q_n[t] = hp[:, 2 * hidden :] if b_hn is None else hp[:, 2 * hidden :] + b_hn
+        n = xp.multiply(r, q_n[t], out=gates[t][:, 2 * hidden :])
+        n += projected[t][:, 2 * hidden :]
+        xp.tanh(n, out=n)  # n = tanh(x_n + r ⊙ q_n)
+        h_new = h - n
+        h_new *= z
+        h_new += n  # h_t = (1 - z) ⊙ n + z ⊙ h_{t-1} = n + z ⊙ (h_{t-1} - n)
+        h = _new_state(xp, keep[t], h_new, h, outputs[t])
     cache = GRUCache(x=x, w_ih=w_ih, w_hh=w_hh, has_b_ih=b_ih is not None, has_b_hh=b_hh is not None,
                      reverse=reverse, mask=mask, h_prev=h_prev, q_n=q_n, gates=gates)
-    return outputs, h, cache
+    return outputs, h.copy(), cache
 
 
-def gru_backward(xp, cache: GRUCache, d_outputs, d_h_n):
+def gru_backward(xp, cache: GRUCache, d_outputs, d_h_n, need_dx=True):
     """Gradients (dx, dh0, dW_ih, dW_hh, db_ih, db_hh) of the GRU."""
     steps, hidden, w_hh = len(cache.x), cache.h_prev.shape[2], cache.w_hh
     gates, h_prev, q_n = cache.gates, cache.h_prev, cache.q_n
+    batch = gates.shape[1]
+    r, z, n = gates[..., :hidden], gates[..., hidden : 2 * hidden], gates[..., 2 * hidden :]
     keep = _keep(cache.mask, steps, cache.x.dtype)
-    d_projected = xp.zeros_like(gates)
-    d_hidden_projection = xp.zeros_like(gates)  # differs from d_projected: r multiplies the n block
+    # Before the walk, for every step at once, the factors that multiply δh_t (they do not depend on it):
+    #   da_n = δh_t ⊙ (1-z)(1-n²)                       (h_t = (1-z) ⊙ n + z ⊙ h_{t-1}, n = tanh(a_n))
+    #   da_r = da_n ⊙ q_n ⊙ r(1-r),  da_z = δh_t ⊙ (h_{t-1} - n) ⊙ z(1-z)     (a_n = x_n + r ⊙ q_n)
+    # dQ = d(h_{t-1} W_hhᵀ + b_hh) = [da_r, da_z, da_n ⊙ r]: q_n enters a_n multiplied by r.
+    to_an = (1 - z) * (1 - n * n)
+    d_hidden_projection = xp.empty_like(gates)
+    d_hidden_projection[..., :hidden] = to_an * q_n * r * (1 - r)
+    d_hidden_projection[..., hidden : 2 * hidden] = (h_prev - n) * z * (1 - z)
+    d_hidden_projection[..., 2 * hidden :] = to_an * r
+    d_q = d_hidden_projection.reshape(steps, batch, 3, hidden)
+    d_h_all = xp.empty_like(h_prev)  # δh_t of every step: da_n needs it after the walk
     dh = d_h_n
     for t in reversed(_time_order(steps, cache.reverse)):
         k = keep[t]
-        r, z, n = gates[t][:, :hidden], gates[t][:, hidden : 2 * hidden], gates[t][:, 2 * hidden :]
-        d_h_new = _masked(k, dh + d_outputs[t])
-        dn = d_h_new * (1 - z)  # h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
-        dz = d_h_new * (h_prev[t] - n)
-        d_an = dn * (1 - n * n)  # n = tanh(a_n), a_n = x_n + r ⊙ q_n
-        dr = d_an * q_n[t]
-        d_ar, d_az = dr * r * (1 - r), dz * z * (1 - z)
-        d_projected[t] = xp.concatenate([d_ar, d_az, d_an], axis=1)  # x_r, x_z, x_n enter a_r, a_z, a_n as they are
-        d_hp = d_hidden_projection[t]
-        d_hp[:, : 2 * hidden] = d_projected[t][:, : 2 * hidden]
-        d_hp[:, 2 * hidden :] = d_an * r  # q_n enters a_n multiplied by r
-        dh_direct = d_hp @ w_hh + d_h_new * z  # through W_hh, and through z ⊙ h_{t-1}
+        d_h_new = d_h_all[t] = _masked(k, dh + d_outputs[t])  # δh_t
+        d_q[t] *= d_h_new[:, None, :]  # dQ_t
+        dh_direct = d_hidden_projection[t] @ w_hh + d_h_new * z[t]  # through W_hh, and through z ⊙ h_{t-1}
         dh = _plus_carried(k, dh_direct, dh)
-    dx, dw_ih, db_ih = _input_gradients(cache.x, cache.w_ih, d_projected, cache.has_b_ih)
+    d_projected = d_hidden_projection.copy()  # x_r, x_z, x_n enter a_r, a_z, a_n as they are
+    xp.multiply(d_h_all, to_an, out=d_projected[..., 2 * hidden :])  # da_n
+    dx, dw_ih, db_ih = _input_gradients(cache.x, cache.w_ih, d_projected, cache.has_b_ih, need_dx)
     dw_hh, db_hh = _hidden_gradients(d_hidden_projection, h_prev, cache.has_b_hh)
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 

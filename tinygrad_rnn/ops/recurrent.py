@@ -38,7 +38,7 @@ class FusedRecurrence(Function):
         d = [g.array if g is not None else xp.zeros(shape, dtype=dtype)
              for g, (shape, dtype) in zip(grads, self.result_shapes)]
         # (dx, dh0, [dc0,] dW_ih, dW_hh, db_ih, db_hh): the order of the inputs
-        result = self.kind.backward(xp, self.cache, *d)
+        result = self.kind.backward(xp, self.cache, *d, need_dx=self.needs_input_grad[0])
         if not self.has_bias:
             result = result[:-2]
         return tuple(constant(g) if needed else None for g, needed in zip(result, self.needs_input_grad))
