@@ -149,29 +149,38 @@ class Function:
         edges, which inputs wanted a gradient, weak references to the leaf inputs (the
         ``AccumulateGrad.variable`` of each) and the shape and dtype of every input and
         output (what the reprs print). The producers of the inputs are told their output's
-        shape here too: once consumers drop their inputs, a producer's output may be gone."""
-        inputs = self.__dict__.get("inputs")
+        shape here too: once consumers drop their inputs, a producer's output may be gone.
+        This runs once per node per backward, so it is one plain loop."""
+        d = self.__dict__
+        inputs = d.get("inputs")
         if inputs is None:  # freed already (or never recorded): nothing left to drop
             return
-        edges, needs = self.input_edges, self.needs_input_grad
-        meta = tuple([(t.shape, t.dtype) for t in inputs])
-        for (fn, slot), info in zip(edges, meta):
+        needs = d["needs_input_grad"]
+        meta, leaves = [], None
+        for position, (t, (fn, slot)) in enumerate(zip(inputs, d["input_edges"])):
+            array = t.array
+            info = (array.shape, array.dtype)
+            meta.append(info)
             if fn is not None:
-                fn._remember_output(slot, info)
-        for slot, ref in enumerate(self.output_refs):
-            out = ref()
-            if out is not None:
-                self._remember_output(slot, (out.shape, out.dtype))
-        kept = {k: self.__dict__[k] for k in ("generation", "output_refs", "output_versions", "input_edges")}
-        kept["_output_meta"] = self.__dict__.get("_output_meta")
-        self.__dict__.clear()  # the graph's shape stays, its saved values go
-        self.__dict__.update(kept)
-        self.inputs = None
-        self.needs_input_grad = needs
-        self.input_meta = meta
-        # Weak: a freed graph should not keep parameters alive (PyTorch's AccumulateGrad does).
-        self._leaf_refs = tuple([weakref.ref(t) if fn is None and need else None
-                                 for t, (fn, _), need in zip(inputs, edges, needs)])
+                produced = fn.__dict__.get("_output_meta")
+                if produced is None:
+                    produced = fn._output_meta = [None] * len(fn.output_refs)
+                if produced[slot] is None:
+                    produced[slot] = info
+            elif needs[position]:
+                if leaves is None:
+                    leaves = [None] * len(inputs)
+                leaves[position] = weakref.ref(t)  # weak: a freed graph should not keep parameters alive
+        own = d.get("_output_meta")
+        if own is None or None in own:  # not all told by consumers: read the live outputs
+            for slot, ref in enumerate(d["output_refs"]):
+                out = ref()
+                if out is not None:
+                    self._remember_output(slot, (out.array.shape, out.array.dtype))
+        kept = {k: d[k] for k in ("generation", "output_refs", "output_versions", "input_edges")}
+        kept.update(_output_meta=d.get("_output_meta"), inputs=None, needs_input_grad=needs, input_meta=tuple(meta),
+                    _leaf_refs=None if leaves is None else tuple(leaves))
+        self.__dict__ = kept  # the graph's shape stays, its saved values go
 
     def _remember_output(self, slot: int, info: tuple) -> None:
         """Record (shape, dtype) of output ``slot`` for the reprs (kept by ``release``)."""
@@ -213,7 +222,8 @@ class Function:
             elif not need:
                 pairs.append((None, 0))
             else:
-                pairs.append((AccumulateGrad.of(inputs[i] if inputs is not None else leaf_refs[i]()), 0))
+                leaf = inputs[i] if inputs is not None else leaf_refs[i]() if leaf_refs else None
+                pairs.append((AccumulateGrad.of(leaf), 0))
         return tuple(pairs)
 
     def __repr__(self) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .structure import AccumulateGrad, Names, check_tensor, count_nodes, describe, edge_info
+from .structure import AccumulateGrad, Function, Names, check_tensor, count_nodes, describe, edge_info
 
 _INSTALL = (
     'install the graphviz Python package (pip install "tinygrad_rnn[examples]", or pip install graphviz) '
@@ -52,19 +52,15 @@ def to_dot(t, names=None, max_nodes: int = 200) -> str:
     root = t.grad_fn
     if root is None:
         return "\n".join(lines + ["}"]) + "\n"
-    ids = {id(root): "n0"}  # op node -> its DOT id, given when first reached
+    ids = _first_ops(root, max_nodes)  # op node -> its DOT id, for the ops drawn
     leaves: dict[int, str] = {}  # id(leaf tensor) -> DOT id
     tensors: dict[tuple, str] = {}  # (id(node), slot) of a named tensor -> DOT id
     keep = []  # the AccumulateGrad objects met: alive until the end, so their ids stay unique
     cut = []  # DOT ids of drawn ops with an input that was not drawn
-    stack = [root]  # depth-first, iterative (graphs of 100,000 nodes)
-    while stack:
-        node = stack.pop()
-        me = ids[id(node)]
+    for node, me in ids.values():
         meta = [m for m in node.output_meta() if m is not None]
         label = node.name + (f"\n{describe(meta[0])}" if len(meta) == 1 else f"\n{len(meta)} outputs" if meta else "")
         lines.append(f"  {me} [label={_quote(label)}, shape=box];")
-        below = []  # the ops first reached here, pushed so that the first input is drawn first
         for position, (fn, slot) in enumerate(node.next_functions):
             if fn is None:
                 continue  # a constant: not drawn
@@ -80,13 +76,10 @@ def to_dot(t, names=None, max_nodes: int = 200) -> str:
                 lines.append(f"  {leaves[key]} -> {me};")
                 continue
             if id(fn) not in ids:
-                if len(ids) >= max_nodes:
-                    if not cut or cut[-1] != me:
-                        cut.append(me)
-                    continue
-                ids[id(fn)] = f"n{len(ids)}"
-                below.append(fn)
-            source = ids[id(fn)]
+                if not cut or cut[-1] != me:
+                    cut.append(me)
+                continue
+            source = ids[id(fn)][1]
             name = labels.of_output(fn, slot)
             if name is not None:  # a named tensor: an ellipse between its op and its consumers
                 key = (id(fn), slot)
@@ -98,7 +91,6 @@ def to_dot(t, names=None, max_nodes: int = 200) -> str:
                 source = tensors[key]
             many = len(fn.output_refs) > 1 and name is None
             lines.append(f"  {source} -> {me}" + (f" [label={_quote(str(slot))}];" if many else ";"))
-        stack.extend(reversed(below))
     lines.append("  n0 -> out;")
     if cut:
         left_out = count_nodes(root) - len(ids)
@@ -106,6 +98,20 @@ def to_dot(t, names=None, max_nodes: int = 200) -> str:
         lines.append(f"  cut [label={_quote(text)}, shape=note, style=filled, fillcolor=lightgrey];")
         lines.extend(f"  cut -> {me} [style=dashed];" for me in dict.fromkeys(cut))
     return "\n".join(lines + ["}"]) + "\n"
+
+
+def _first_ops(root, max_nodes: int) -> dict:
+    """The first ``max_nodes`` ops below ``root`` in depth-first order, first input first
+    (``show``'s order): ``{id(node): (node, DOT id)}``. Iterative: graphs of 100,000 nodes."""
+    found: dict[int, tuple] = {}
+    stack = [root]
+    while stack and len(found) < max_nodes:
+        node = stack.pop()
+        if id(node) in found:
+            continue
+        found[id(node)] = (node, f"n{len(found)}")
+        stack.extend(reversed([fn for fn, _ in node.next_functions if isinstance(fn, Function)]))
+    return found
 
 
 def _tensor_label(labels: Names, t) -> str:

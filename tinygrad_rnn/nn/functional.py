@@ -14,7 +14,7 @@ import numpy as np
 from .. import backend
 from ..autograd import constant
 from ..tensor import Tensor, one_hot, stack, where
-from .loss_nodes import BinaryCrossEntropy
+from .loss_nodes import BinaryCrossEntropy, SoftmaxCrossEntropy
 from .special import NormalCdf
 
 __all__ = [
@@ -199,12 +199,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     log_probs = input.unsqueeze(0) if input.ndim == 1 else input
     labels = target.reshape(1) if input.ndim == 1 else target
     classes = log_probs.shape[1]
-    keep = labels.array != ignore_index
     xp = log_probs.xp
-    safe = xp.where(keep, labels.array, 0)
-    if ((safe < 0) | (safe >= classes)).any():  # the one read back to the host: a clear error is worth it
-        bad = labels.array[keep & ((safe < 0) | (safe >= classes))]
-        raise IndexError(f"nll_loss: target {int(bad.reshape(-1)[0])} is out of range for {classes} classes")
+    keep, safe, weights = _kept_targets("nll_loss", labels, classes, weight, ignore_index, input.dtype)
     order = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
     moved = log_probs.permute(*order)  # classes last: (N, d1, ..., C), lined up with the labels (N, d1, ...)
     # Gathered by indexing, not by a one-hot product, and ignored targets zeroed by `where`, not by a
@@ -212,21 +208,39 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     # anywhere but at a kept target cannot turn the loss into NaN (0·-inf), as in PyTorch.
     flat = moved.reshape(-1, classes)
     picked = where(keep, flat[xp.arange(flat.shape[0]), safe.reshape(-1)].reshape(labels.shape), 0.0)
-    weights = keep.astype(input.dtype) if weight is None else xp.where(keep, weight.array[safe], 0)
     if reduction == "mean":
-        total = weights.sum()
-        # Each kept target's share of the mean, weights[n] / total, is its gradient factor in PyTorch; an
-        # ignored target's share is an exact 0 (0 / 1, never 0 / 0), so with every target ignored the
-        # gradient is zero, not 0·∞ = NaN. (Kept targets whose weights sum to 0 get 0/0 = NaN, as in PyTorch.)
-        with np.errstate(invalid="ignore"):  # that 0/0 is meant; NumPy would warn (CuPy ignores this)
-            share = weights / xp.where(keep, total, 1)
-        loss = -(picked * constant(share)).sum()
-        # With nothing kept PyTorch's value is 0/0 = NaN; adding a constant 0 otherwise changes nothing.
-        return loss + constant(xp.where(total == 0, xp.nan, 0).astype(input.dtype))
+        share, nan_if_empty = _mean_shares(keep, weights)
+        return -(picked * constant(share)).sum() + nan_if_empty
     losses = 0.0 - picked * constant(weights)  # not -(...): an ignored target's loss is +0, as in PyTorch
     if input.ndim == 1:
         losses = losses.reshape(())
     return _reduce(losses, reduction, "nll_loss")
+
+
+def _kept_targets(name: str, labels: Tensor, classes: int, weight, ignore_index: int, dtype) -> tuple:
+    """``(keep, safe, weights)`` for class-index targets: False where a target is ``ignore_index``, the
+    labels with ignored ones replaced by 0 (safe to index with), and each target's class weight (0 if
+    ignored). An out-of-range target raises here, naming it."""
+    keep = labels.array != ignore_index
+    xp = labels.xp
+    safe = xp.where(keep, labels.array, 0)
+    if ((safe < 0) | (safe >= classes)).any():  # the one read back to the host: a clear error is worth it
+        bad = labels.array[keep & ((safe < 0) | (safe >= classes))]
+        raise IndexError(f"{name}: target {int(bad.reshape(-1)[0])} is out of range for {classes} classes")
+    weights = keep.astype(dtype) if weight is None else xp.where(keep, weight.array[safe], 0)
+    return keep, safe, weights
+
+
+def _mean_shares(keep, weights) -> tuple:
+    """Each target's share of a weighted mean, weights[n] / Σ weights, and a constant to add to the loss:
+    NaN when nothing is kept (PyTorch's 0/0), else 0. An ignored target's share is an exact 0 (0 / 1,
+    never 0 / 0), so with every target ignored the gradient is zero, not 0·∞ = NaN. (Kept targets whose
+    weights sum to 0 get 0/0 = NaN, as in PyTorch.)"""
+    xp = backend.module_of(weights)
+    total = weights.sum()
+    with np.errstate(invalid="ignore"):  # that 0/0 is meant; NumPy would warn (CuPy ignores this)
+        share = weights / xp.where(keep, total, 1)
+    return share, constant(xp.where(total == 0, xp.nan, 0).astype(weights.dtype))
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,  # noqa: A002
@@ -251,6 +265,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
             or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     _check_class_arguments("cross_entropy", input, ignore_index, weight)
+    if (label_smoothing == 0.0 and input.ndim == 2 and reduction in ("mean", "sum") and isinstance(target, Tensor)
+            and target.shape != input.shape):  # the common case, logit rows and class indices: one node
+        _check_targets("cross_entropy", input, target)
+        keep, safe, weights = _kept_targets("cross_entropy", target, input.shape[1], weight, ignore_index,
+                                            input.dtype)
+        if reduction == "sum":
+            return SoftmaxCrossEntropy.apply(input, labels=safe, keep=keep, share=weights)
+        share, nan_if_empty = _mean_shares(keep, weights)
+        return SoftmaxCrossEntropy.apply(input, labels=safe, keep=keep, share=share) + nan_if_empty
     class_dim = 1 if input.ndim > 1 else 0
     log_probs = input.log_softmax(class_dim)
     if isinstance(target, Tensor) and target.shape == input.shape:

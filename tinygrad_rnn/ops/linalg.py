@@ -41,10 +41,19 @@ class MatMul(Function):
                     f"matmul: the batch dimensions of shapes {a.shape} and {b.shape} "
                     f"({a.shape[:-2]} and {b.shape[:-2]}) cannot be broadcast together"
                 ) from None
+        if a.ndim > 2 and b.ndim == 2:  # batch dimensions on ``a`` alone (a Linear layer over a sequence):
+            # one product over all rows, not one small product per batch entry
+            return (a.reshape(-1, k_a) @ b).reshape(a.shape[:-1] + b.shape[1:])
         return a @ b
 
     def backward(self, grad):
         a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        if a.ndim > 2 and b.ndim == 2:  # as in forward, the rows of every batch entry together
+            rows, grad_rows = a.reshape(-1, a.shape[-1]), grad.reshape(-1, grad.shape[-1])
+            # dL/dB = Σ over all rows of aᵀ dL/dC: one product instead of a batch of them summed after
+            return (reshape_to(grad_rows @ b.mT, a.shape) if need_a else None,
+                    rows.mT @ grad_rows if need_b else None)
         a2 = a if a.ndim > 1 else a.reshape(1, -1)
         b2 = b if b.ndim > 1 else b.reshape(-1, 1)
         shape = list(grad.shape)  # the output's shape with the dropped 1-D axes put back
@@ -53,7 +62,6 @@ class MatMul(Function):
         if a.ndim == 1:
             shape.insert(len(shape) - 1, 1)
         grad = reshape_to(grad, tuple(shape))
-        need_a, need_b = self.needs_input_grad
         grad_a = reshape_to(sum_to_shape(grad @ b2.mT, a2.shape), a.shape) if need_a else None
         grad_b = reshape_to(sum_to_shape(a2.mT @ grad, b2.shape), b.shape) if need_b else None
         return grad_a, grad_b

@@ -80,7 +80,7 @@ class ConversionMethods(TensorBase):
         body = backend.format_array(self.array, prefix="tensor(")
         extras = [f"dtype={self.dtype}", f"device={self.device}"]
         if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")  # PyTorch prints the name alone
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return f"tensor({body}, {', '.join(extras)})"
