@@ -55,7 +55,8 @@ def main() -> None:
     y = rng.integers(0, args.classes, (args.steps, args.batch))
     state = {"hidden": args.hidden}
     for kind in args.kinds:
-        state[kind] = getattr(nn, kind)(args.inputs, args.hidden).state_dict()
+        # NumPy copies: the same starting weights for both libraries (torch.tensor cannot read our Tensors)
+        state[kind] = {k: v.numpy().copy() for k, v in getattr(nn, kind)(args.inputs, args.hidden).state_dict().items()}
 
     ours = {kind: training_step(tr, nn, optim, kind, state, tr.tensor(x, device=args.device),
                                 tr.tensor(y, device=args.device), args.classes, args.device)

@@ -19,6 +19,7 @@ PyTorch is optional: without it its columns are left out.
 
     OMP_NUM_THREADS=1 python benchmarks/workloads.py [--workloads char tiny gru long] [--repeats 7]
     python benchmarks/workloads.py --threads 1      # the same: re-runs itself with the variables set
+    python benchmarks/workloads.py --no-torch       # the floor and ours only (default threads, no torch pool)
     python benchmarks/workloads.py --memory         # peak resident memory of the "long" step, per
                                                     # implementation, each in a fresh process
 
@@ -258,6 +259,8 @@ def main() -> None:
                         help="instead: peak resident memory of the long workload, a fresh process each")
     parser.add_argument("--memory-steps", type=int, default=3, help="training steps in each --memory process")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--no-torch", action="store_true",
+                        help="leave PyTorch out even if installed (its thread pool then cannot compete with BLAS's)")
     args = parser.parse_args()
 
     limiter = _apply_threads(args.threads) if args.threads else None
@@ -269,7 +272,7 @@ def main() -> None:
         print(f"tinygrad_rnn from {Path(importlib.util.find_spec('tinygrad_rnn').origin).parent}")
         memory_table(args.memory_steps)
         return
-    torch = _import_torch()
+    torch = None if args.no_torch else _import_torch()
     if torch is not None and args.threads:
         torch.set_num_threads(args.threads)
     print(_thread_setting(torch))
@@ -277,7 +280,7 @@ def main() -> None:
 
     print(f"tinygrad_rnn from {Path(tr.__file__).parent}")
     if torch is None:
-        print("torch is not installed: printing the floor and ours only (pip install torch==2.13.0 to compare)")
+        print("PyTorch left out (--no-torch) or not installed: printing the floor and ours only")
 
     print("checking that every implementation computes the same first loss:")
     all_steps = {}

@@ -1,10 +1,11 @@
 """Three-way agreement for recurrent layers: the composed road (autograd over the cell's
 Tensor ops), the fused road (the hand-derived BPTT of ``bptt.py``) and central finite
 differences (a random-direction check vᵀJu), over drawn kinds, sizes, sequence lengths,
-layers, directions, initial states and ``lengths``, in float64.
+layers, directions, initial states and ``lengths``, in float64; the LSTM also with a projection
+(``proj_size``, the fused kind "lstm_proj").
 
-``test_planted_bug_is_caught`` shows that these checks catch a wrong term in a copy of the
-hand-derived backward.
+``test_planted_bug_is_caught`` (and ``..._in_the_projected_lstm``) shows that these checks catch a
+wrong term in a copy of the hand-derived backward.
 """
 
 from __future__ import annotations
@@ -40,20 +41,31 @@ class Case:
     lengths: list | None
     bias: bool
     seed: int
+    proj_size: int = 0  # the LSTM's projection (0: none); h has proj_size features, c hidden_size
+
+    @property
+    def state_size(self) -> int:
+        """The features of h (and of each direction's output): proj_size when projecting, else hidden_size."""
+        return self.proj_size or self.hidden_size
 
 
 @st.composite
-def cases(draw, max_steps: int = 40, max_size: int = 4):
+def cases(draw, max_steps: int = 40, max_size: int = 4, projected: bool = False):
+    """A drawn Case; ``projected``: an LSTM with 0 < proj_size < hidden_size (and hidden_size ≥ 2)."""
     steps = draw(st.integers(1, max_steps), label="steps")
     batch = draw(st.integers(1, 3), label="batch")
     with_lengths = draw(st.booleans(), label="with lengths")
     lengths = None
     if with_lengths:
         lengths = draw(st.lists(st.integers(0, steps), min_size=batch, max_size=batch), label="lengths")
+    kind = "lstm" if projected else draw(st.sampled_from(sorted(LAYERS)), label="kind")
+    input_size = draw(st.integers(1, max_size), label="input size")
+    hidden_size = draw(st.integers(2 if projected else 1, max_size), label="hidden size")
     return Case(
-        kind=draw(st.sampled_from(sorted(LAYERS)), label="kind"),
-        input_size=draw(st.integers(1, max_size), label="input size"),
-        hidden_size=draw(st.integers(1, max_size), label="hidden size"),
+        kind=kind,
+        input_size=input_size,
+        hidden_size=hidden_size,
+        proj_size=draw(st.integers(1, hidden_size - 1), label="proj size") if projected else 0,
         steps=steps,
         batch=batch,
         num_layers=draw(st.integers(1, 2), label="layers"),
@@ -70,6 +82,8 @@ def make_layer(case: Case, impl: str) -> nn.Module:
                    dtype=tr.float64, impl=impl)
     if case.kind.startswith("rnn"):
         options["nonlinearity"] = case.kind[4:]
+    if case.proj_size:
+        options["proj_size"] = case.proj_size
     tr.manual_seed(case.seed)  # both roads get the same weights
     return LAYERS[case.kind](case.input_size, case.hidden_size, **options)
 
@@ -78,16 +92,17 @@ def make_inputs(case: Case) -> dict:
     """Input, initial states, and fixed random weights that turn every output into a loss."""
     rng = np.random.default_rng(case.seed)
     directions = 2 if case.bidirectional else 1
-    state_shape = (directions * case.num_layers, case.batch, case.hidden_size)
+    state_shape = (directions * case.num_layers, case.batch, case.state_size)  # h: P features with a projection
+    cell_shape = (directions * case.num_layers, case.batch, case.hidden_size)  # c: always H
     arrays = {"x": rng.standard_normal((case.steps, case.batch, case.input_size))}
     if case.with_initial_state:
         arrays["h0"] = rng.standard_normal(state_shape)
         if case.kind == "lstm":
-            arrays["c0"] = rng.standard_normal(state_shape)
+            arrays["c0"] = rng.standard_normal(cell_shape)
     weights = {
-        "out": rng.standard_normal((case.steps, case.batch, directions * case.hidden_size)),
+        "out": rng.standard_normal((case.steps, case.batch, directions * case.state_size)),
         "h_n": rng.standard_normal(state_shape),
-        "c_n": rng.standard_normal(state_shape),
+        "c_n": rng.standard_normal(cell_shape),
     }
     return {"arrays": arrays, "weights": weights}
 
@@ -135,6 +150,7 @@ def check_three_way(case: Case) -> None:
     gradient agrees with a central finite difference along a random direction."""
     data = make_inputs(case)
     composed, fused = make_layer(case, "composed"), make_layer(case, "fused")
+    assert (composed.impl, fused.impl) == ("composed", "fused")  # each road runs what it says, projected too
     out_c, finals_c, loss_c, grads_c = gradients(composed, case, data)
     out_f, finals_f, loss_f, grads_f = gradients(fused, case, data)
     np.testing.assert_allclose(out_f, out_c, rtol=1e-10, atol=1e-12, err_msg="outputs")
@@ -173,6 +189,23 @@ def test_three_way_agreement_fixed_case_without_lengths(kind):
                          with_initial_state=True, lengths=None, bias=True, seed=6))
 
 
+# The LSTM with a projection (fused kind "lstm_proj"): h and the outputs have proj_size features,
+# W_hh is (4H, P), c keeps H, and a second layer reads P·D features.
+@given(case=cases(projected=True))
+def test_three_way_agreement_projected_lstm(case):
+    check_three_way(case)
+
+
+@pytest.mark.parametrize("lengths", [[7, 0, 3, 1], None], ids=["lengths", "no lengths"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no bias"])
+@pytest.mark.parametrize("proj_size", [1, 3])
+def test_three_way_agreement_projected_lstm_fixed_cases(lengths, bias, proj_size):
+    """Every feature at once, projected: 2 layers, both directions, initial states, uneven lengths
+    (including 0 and the full length) or none, with and without biases; P = 1 and P = H - 1."""
+    check_three_way(Case("lstm", 3, 4, steps=7, batch=4, num_layers=2, bidirectional=True,
+                         with_initial_state=True, lengths=lengths, bias=bias, seed=7, proj_size=proj_size))
+
+
 # Long sequences: fewer examples (each runs the composed road over up to 1,000 steps).
 @settings(max_examples=max(2, settings.default.max_examples // 5))
 @given(case=cases(max_steps=1000, max_size=3), scale=st.sampled_from([1.0, 5.0]))
@@ -185,6 +218,10 @@ def test_long_sequences_roads_agree_and_stay_finite(case, scale):
 @pytest.mark.parametrize("kind", sorted(LAYERS))
 def test_a_thousand_steps(kind):
     check_long_sequence(Case(kind, 2, 3, 1000, 2, 1, True, True, [1000, 613], True, 11), scale=5.0)
+
+
+def test_a_thousand_steps_projected_lstm():
+    check_long_sequence(Case("lstm", 2, 3, 1000, 2, 1, True, True, [1000, 613], True, 11, proj_size=2), scale=5.0)
 
 
 def check_long_sequence(case: Case, scale: float) -> None:
@@ -212,13 +249,20 @@ def _planted(function, wrong: str, right: str):
 @contextlib.contextmanager
 def _backward_planted(kind: str, right: str, wrong: str):
     """The fused road of ``kind`` runs a copy of its backward with ``right`` replaced by ``wrong``:
-    the layers look their backward up in ``bptt.CELL_KINDS``, so the copy goes there."""
-    original = bptt.CELL_KINDS[kind]
-    bptt.CELL_KINDS[kind] = dataclasses.replace(original, backward=_planted(original.backward, wrong, right))
+    the layers look their backward up in ``bptt.CELL_KINDS``, so the copy goes there. "lstm_proj"
+    is the LSTM's ``projected`` variant: its copy goes into a copy of the LSTM's row."""
+    name = "lstm" if kind == "lstm_proj" else kind
+    original = bptt.CELL_KINDS[name]
+    if kind == "lstm_proj":
+        projected = original.projected
+        planted = dataclasses.replace(projected, backward=_planted(projected.backward, wrong, right))
+        bptt.CELL_KINDS[name] = dataclasses.replace(original, projected=planted)
+    else:
+        bptt.CELL_KINDS[name] = dataclasses.replace(original, backward=_planted(original.backward, wrong, right))
     try:
         yield
     finally:
-        bptt.CELL_KINDS[kind] = original
+        bptt.CELL_KINDS[name] = original
 
 
 # The unmasked walk (no ``lengths``), where _plus_carried(None, cell's part, ...) is the cell's part alone.
@@ -244,11 +288,41 @@ def test_planted_bug_is_caught(bug, case):
         check_three_way(case)
 
 
-def test_the_unplanted_copy_passes():
+# The projected LSTM's own lines: the projection's place in δ(o ⊙ tanh c_t), δc_t and dW_hr.
+PLANTED_PROJECTION_BUGS = {
+    # the projection dropped from δh_t's way back into the cell: δ(o ⊙ tanh c_t) = δh_t 1 (W_hr all ones)
+    "lstm_proj: δ(o ⊙ tanh c_t) without W_hr": ("d_h_new @ w_hr", "d_h_new @ xp.ones_like(w_hr)"),
+    # δc_t forgets that h_t = (o ⊙ tanh c_t) W_hrᵀ also depends on c_t: only the carried cell gradient
+    "lstm_proj: δc_t without the path from h_t": (
+        "d_c_new = _masked(k, dc) + d_cell_out * through_c[t]", "d_c_new = _masked(k, dc) + 0 * through_c[t]"),
+    # only the output gate's gradient misses the projection (δh_t summed over its P features instead)
+    "lstm_proj: da_o without the projection": (
+        "da[:, 3 * hidden :] *= d_cell_out", "da[:, 3 * hidden :] *= d_h_new.sum(axis=1, keepdims=True)"),
+    # dW_hr = Σ_t δh_tᵀ tanh(c_t), missing the output gate
+    "lstm_proj: dW_hr without o": (
+        "@ cell_out.reshape(steps * batch, -1)", "@ cache.tanh_c.reshape(steps * batch, -1)"),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(PLANTED_PROJECTION_BUGS))
+@settings(max_examples=max(3, settings.default.max_examples // 3))
+@given(case=cases(max_steps=6, projected=True))
+def test_planted_bug_is_caught_in_the_projected_lstm(bug, case):
+    right, wrong = PLANTED_PROJECTION_BUGS[bug]
+    case.steps, case.lengths, case.with_initial_state = max(case.steps, 3), None, True
+    with _backward_planted("lstm_proj", right, wrong), pytest.raises(AssertionError):
+        check_three_way(case)
+
+
+@pytest.mark.parametrize(("kind", "line", "case"), [
+    ("lstm", "dc = _plus_carried(k, d_c_new * f[t], dc)", Case("lstm", 2, 3, 5, 2, 1, False, True, None, True, 0)),
+    ("lstm_proj", "dc = _plus_carried(k, d_c_new * f[t], dc)",
+     Case("lstm", 2, 3, 5, 2, 2, True, True, None, True, 0, proj_size=2)),
+])
+def test_the_unplanted_copy_passes(kind, line, case):
     """The copying machinery itself changes nothing: an identical copy passes."""
-    line = "dc = _plus_carried(k, d_c_new * f[t], dc)"
-    with _backward_planted("lstm", line, line):
-        check_three_way(Case("lstm", 2, 3, 5, 2, 1, False, True, None, True, 0))
+    with _backward_planted(kind, line, line):
+        check_three_way(case)
 
 
 # ---------------------------------------------------------------- road behaviour
@@ -288,10 +362,11 @@ def test_impl_is_validated():
         nn.LSTM(2, 3, impl="cudnn")
 
 
-@pytest.mark.parametrize("kind", sorted(LAYERS))
-def test_fused_backward_with_unused_and_dropped_final_state(kind):
-    """A decoder that ignores h_n (and c_n) and drops them before backward still gets gradients."""
-    case = Case(kind, 2, 3, 4, 2, 2, True, False, None, True, 0)
+@pytest.mark.parametrize(("kind", "proj_size"), [(kind, 0) for kind in sorted(LAYERS)] + [("lstm", 2)])
+def test_fused_backward_with_unused_and_dropped_final_state(kind, proj_size):
+    """A decoder that ignores h_n (and c_n) and drops them before backward still gets gradients
+    (zeros of the right shapes stand in for them: h_n has proj_size features when projecting)."""
+    case = Case(kind, 2, 3, 4, 2, 2, True, False, None, True, 0, proj_size=proj_size)
     fused, composed = make_layer(case, "fused"), make_layer(case, "composed")
     x = np.random.default_rng(0).standard_normal((4, 2, 2))
     grads = []

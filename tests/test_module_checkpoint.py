@@ -140,7 +140,7 @@ def test_built_in_layers_round_trip(case):
 def test_lstm_projection_keeps_its_settings_and_trains_after_load():
     lstm = nn.LSTM(3, 5, proj_size=2)
     loaded = save_and_load(lstm)
-    assert (loaded.impl, loaded.proj_size, loaded.mode) == ("composed", 2, "LSTM")
+    assert (loaded.impl, loaded.proj_size, loaded.mode) == ("fused", 2, "LSTM")  # the fused road has the projection too
     assert loaded.all_weights[0][-1] is loaded.weight_hr_l0
     out, (h, c) = loaded(tr.randn(4, 1, 3))
     assert out.shape == (4, 1, 2) and c.shape == (1, 1, 5)

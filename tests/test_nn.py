@@ -204,15 +204,19 @@ def test_buffers_are_saved_and_converted_but_not_trained():
     assert m.running.dtype == F64
 
 
-def test_state_dict_returns_numpy_copies():
+def test_state_dict_returns_detached_tensors_sharing_the_parameters_memory():
+    # PyTorch's state_dict (keep_vars=False): tensors that alias the parameters, outside the graph;
+    # clone() is what makes a snapshot.
     lin = nn.Linear(3, 2)
     state = lin.state_dict()
-    assert all(type(v) is np.ndarray for v in state.values())
-    assert state["weight"].shape == (2, 3) and state["weight"].dtype == np.float32
-    before = lin.weight.numpy().copy()
-    state["weight"][...] = 123.0
-    assert_close(lin.weight, before, atol=0, rtol=0, what="weight after mutating state_dict")
-    assert not np.shares_memory(lin.state_dict()["bias"], lin.bias.array)
+    assert all(type(v) is tr.Tensor and not v.requires_grad and v.grad_fn is None for v in state.values())
+    assert state["weight"].shape == (2, 3) and state["weight"].dtype == tr.float32
+    assert np.shares_memory(state["bias"].array, lin.bias.array)
+    with tr.no_grad():
+        lin.weight.add_(1.0)  # a change of the model (an optimizer step) shows in the state dict
+    assert_close(state["weight"], lin.weight.numpy(), atol=0, rtol=0, what="state_dict after changing the model")
+    snapshot = state["weight"].clone()
+    assert not np.shares_memory(snapshot.array, lin.weight.array)
 
 
 def test_load_state_dict_copies_values_and_keeps_dtype():
@@ -954,7 +958,7 @@ def test_every_backend_matches_cpu(each_device):
         total = nn.utils.clip_grad_norm_(model.parameters(), 0.1)
         assert loss.device == total.device == tr.backend.normalize_device(device)
         state = model.state_dict()
-        assert all(type(v) is np.ndarray for v in state.values())
+        assert all(type(v) is tr.Tensor and v.device == loss.device and not v.requires_grad for v in state.values())
         return [loss.numpy(), total.numpy()] + [p.grad.numpy() for p in model.parameters()]
 
     reference_state = nn.Sequential(nn.Embedding(6, 4, padding_idx=0), nn.LayerNorm(4), nn.Dropout(0.5),

@@ -90,8 +90,16 @@ NOT_DIFFERENTIABLE = {
 for _names, _module in (("add sub mul div pow neg tril triu mm bmm concat concatenate", "test_torch_functions"),
                         ("einsum", "test_einsum")):
     GRADIENT_TESTS.update({f"tr.{n}" if hasattr(tr.Tensor, n) else n: _module for n in _names.split()})
+for _names, _module in (("diag floor_divide remainder tr.diag tr.max tr.min tr.remainder", "test_pytorch_tutorials"),):
+    GRADIENT_TESTS.update(dict.fromkeys(_names.split(), _module))  # the gaps the tutorial scripts found
+NOT_DIFFERENTIABLE.update({**dict.fromkeys("ge gt le lt ne".split(), "a bool or integer result"),
+                           "nelement": "a shape query",
+                           **dict.fromkeys("new_empty new_full".split(), "creates a new leaf")})
 for _names, _why in (("multinomial", "draws random indices (an integer result)"), ("is_tensor", "a type query"),
-                     ("get_num_threads set_num_threads", "not an op on tensors")):
+                     ("get_num_threads set_num_threads", "not an op on tensors"),
+                     ("allclose equal", "a bool result"),
+                     ("as_tensor empty empty_like randperm", "creates a tensor"),
+                     ("get_default_dtype set_default_dtype", "not an op on tensors")):
     NOT_DIFFERENTIABLE.update({f"tr.{n}" if hasattr(tr.Tensor, n) else n: _why for n in _names.split()})
 
 OPERATORS = ["__abs__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",

@@ -288,7 +288,8 @@ def test_bad_params_are_refused_clearly():
 
 # ---------------------------------------------------------------- state dicts
 def _assert_plain(value, where="state_dict"):
-    """Only NumPy arrays, Python numbers (and bools), lists and dicts: savable without pickle."""
+    """Only detached Tensors (as PyTorch's optimizer state holds tensors), Python numbers (and bools), lists
+    and dicts: what tr.save writes without pickle."""
     if isinstance(value, dict):
         for key, item in value.items():
             assert isinstance(key, int | str), f"{where}: key {key!r}"
@@ -297,7 +298,9 @@ def _assert_plain(value, where="state_dict"):
         for position, item in enumerate(value):
             _assert_plain(item, f"{where}[{position}]")
     else:
-        assert type(value) in (np.ndarray, int, float, bool), f"{where} is a {type(value).__name__}"
+        assert type(value) in (tr.Tensor, int, float, bool), f"{where} is a {type(value).__name__}"
+        if isinstance(value, tr.Tensor):
+            assert not value.requires_grad and value.grad_fn is None, f"{where} is part of a graph"
 
 
 @pytest.mark.parametrize("name, kwargs", CONFIGS, ids=CONFIG_IDS)
@@ -313,6 +316,9 @@ def test_state_dict_is_plain_data_and_a_copy(name, kwargs):
     assert saved["param_groups"][1]["lr"] == 0.03
     assert set(saved["state"]) <= {0, 1}
     frozen = {i: {k: np.copy(v) for k, v in s.items()} for i, s in saved["state"].items()}
+    for index, entries in saved["state"].items():  # copies, not the optimizer's own arrays (PyTorch aliases them)
+        own = opt.state[params[index]]
+        assert not any(isinstance(v, tr.Tensor) and np.shares_memory(v.array, own[k]) for k, v in entries.items())
     _our_step(opt, params, coefficients)  # the optimizer moves on; the saved copy must not
     for index, entries in saved["state"].items():
         for key, value in entries.items():

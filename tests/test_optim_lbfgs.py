@@ -320,10 +320,13 @@ def test_one_parameter_group_only_and_a_closure_that_returns_the_loss():
 
 # ---------------------------------------------------------------- state dicts
 def _plain(value):
-    """Only NumPy arrays, Python numbers, strings, None, lists and dicts (saves without pickle)."""
+    """Only detached Tensors (as PyTorch's state holds tensors), Python numbers, strings, None, lists and dicts
+    (what tr.save writes without pickle)."""
     if isinstance(value, dict | list):
         return all(_plain(v) for v in (value.values() if isinstance(value, dict) else value))
-    return type(value) in (np.ndarray, int, float, bool, str) or value is None
+    if type(value) is tr.Tensor:
+        return not value.requires_grad and value.grad_fn is None
+    return type(value) in (int, float, bool, str) or value is None
 
 
 @pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])

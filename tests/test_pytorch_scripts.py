@@ -19,6 +19,7 @@ IMPORTS = [  # PyTorch's import line -> ours; nothing else in a script changes
     (r"^import torch\.nn as nn$", "from tinygrad_rnn import nn"),
     (r"^import torch\.nn\.functional as F$", "from tinygrad_rnn.nn import functional as F"),
     (r"^import torch\.optim as optim$", "from tinygrad_rnn import optim"),
+    (r"^from torch import optim$", "from tinygrad_rnn import optim"),
     (r"^from torch\.utils\.data import ", "from tinygrad_rnn.utils.data import "),
     (r"^from torch\.nn\.utils\.rnn import ", "from tinygrad_rnn.nn.utils.rnn import "),
     (r"^import torch\.onnx$", "import tinygrad_rnn.onnx"),

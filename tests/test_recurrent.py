@@ -163,7 +163,7 @@ def test_torch_with_our_weights_matches_ours(torch, kind, config, run):
     theirs = make_layer(kind, lib=torch.nn, dtype=torch.float64, **config)
     state = ours.state_dict()
     assert list(state) == list(theirs.state_dict()), "state_dict keys or their order differ"
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in state.items()})
     for name, value in theirs.state_dict().items():  # the copy really happened
         np.testing.assert_array_equal(value.numpy(), state[name])
     x, states, weights = layer_data(config, run, kind)
@@ -202,7 +202,7 @@ def test_cell_matches_torch(torch, kind, input_size, hidden_size, batch, batched
     theirs = make_cell(kind, input_size, hidden_size, lib=torch.nn, bias=bias, dtype=torch.float64)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     if ours_first:
-        theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+        theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     else:
         ours.load_state_dict(torch_state(torch, theirs))
     rng = np.random.default_rng(seed)
@@ -291,7 +291,7 @@ def np_layer(kind, params, x, states, num_layers, bidirectional):
 @given(config=layer_configs, run=runs)
 def test_layer_matches_numpy_equations(kind, config, run):
     model = make_layer(kind, dtype=F64, **config)
-    params = model.state_dict()
+    params = {name: value.numpy() for name, value in model.state_dict().items()}  # the NumPy reference's input
     rng = np.random.default_rng(run["seed"])
     steps, batch, hidden = run["steps"], run["batch"], config["hidden_size"]
     directions = 2 if config["bidirectional"] else 1
@@ -318,7 +318,7 @@ def test_layer_matches_numpy_equations(kind, config, run):
 def test_cells_match_numpy_equations(kind):
     rng = np.random.default_rng(3)
     cell = make_cell(kind, 3, 4, dtype=F64)
-    p = cell.state_dict()
+    p = {name: value.numpy() for name, value in cell.state_dict().items()}  # the NumPy reference's input
     x = rng.standard_normal((2, 3))
     states = [rng.standard_normal((2, 4)) for _ in range(state_count(kind))]
     expected = np_step(kind, x, states, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"])

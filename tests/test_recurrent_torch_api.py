@@ -188,10 +188,11 @@ def proj_run(lib, model, mode, x, lengths, states, weights):
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("mode", ["padded", "packed", "unbatched"])
 def test_lstm_proj_size_matches_torch(torch, impl, bias, mode):
-    """proj_size=2 < hidden_size=4, two layers, bidirectional, batch-first: values and every gradient."""
+    """proj_size=2 < hidden_size=4, two layers, bidirectional, batch-first: values and every gradient,
+    on both roads (fused: ``bptt.lstm_proj_forward``/``lstm_proj_backward``)."""
     ours, theirs = twins(torch, "lstm", 3, 4, impl, num_layers=2, bidirectional=True, batch_first=True,
                          proj_size=2, bias=bias)
-    assert ours.impl == "composed" and ours.proj_size == 2  # the projection runs on the composed road
+    assert ours.impl == impl and ours.proj_size == 2  # the projection runs on the road asked for
     rng = np.random.default_rng(3)
     lengths = [3, 5, 2]
     x_shape = (5, 3) if mode == "unbatched" else (3, 5, 3)
@@ -204,6 +205,37 @@ def test_lstm_proj_size_matches_torch(torch, impl, bias, mode):
             weights[0][b, n:] = 0.0  # padding is filled by pad_packed_sequence, not by the layer
     call = (mode, x, lengths, states, weights)
     assert_same(proj_run(tr, ours, *call), proj_run(torch, theirs, *call))
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("proj_size", [1, 4])
+def test_lstm_proj_size_single_layer_with_lengths_matches_torch(torch, impl, proj_size):
+    """One layer, one direction, a padded batch with lengths against PyTorch's packed run of it, with
+    P = 1 and P = H - 1: the output, (h_n, c_n) and every gradient."""
+    ours, theirs = twins(torch, "lstm", 2, 5, impl, proj_size=proj_size)
+    rng = np.random.default_rng(8)
+    lengths = [6, 1, 4]
+    x = rng.standard_normal((6, 3, 2))
+    states = [rng.standard_normal((1, 3, proj_size)), rng.standard_normal((1, 3, 5))]
+    weights = [rng.standard_normal((6, 3, proj_size))] + [rng.standard_normal(s.shape) for s in states]
+    results = []
+    for lib, model in ((tr, ours), (torch, theirs)):
+        xt = lib.tensor(x, requires_grad=True)
+        st_t = [lib.tensor(s, requires_grad=True) for s in states]
+        if lib is tr:
+            out, (h, c) = model(xt, tuple(st_t), lengths=lengths)
+        else:
+            packed = torch.nn.utils.rnn.pack_padded_sequence(xt, torch.tensor(lengths), enforce_sorted=False)
+            out, (h, c) = model(packed, tuple(st_t))
+            out = torch.nn.utils.rnn.pad_packed_sequence(out, total_length=6)[0]
+        results.append(finish(lib, model, [out, h, c], weights, {"input": xt, "h_0": st_t[0], "c_0": st_t[1]}))
+    assert_same(*results)
+
+
+def test_lstm_proj_size_runs_fused_by_default():
+    """``impl`` reports the road: fused by default with a projection too, composed on request."""
+    assert nn.LSTM(4, 8, proj_size=3).impl == "fused"
+    assert nn.LSTM(4, 8, proj_size=3, impl="composed").impl == "composed"
 
 
 def test_lstm_proj_size_parameters_match_torch(torch):
@@ -350,6 +382,28 @@ def test_layer_called_on_input_alone_matches_torch(torch, kind, batched):
     assert_close(our_out, their_out.detach().numpy(), **TOL)
     for a, b in zip(our_final if kind == "lstm" else [our_final], their_final if kind == "lstm" else [their_final]):
         assert_close(a, b.detach().numpy(), **TOL)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_lstm_proj_size_on_every_backend_matches_cpu(each_device, impl):
+    """A projected LSTM (two layers, bidirectional, lengths, initial states) on each device: the same
+    values and gradients as on the CPU; on the strict device this holds the fused road to CuPy's rules."""
+    rng = np.random.default_rng(9)
+    x, h0, c0 = rng.standard_normal((5, 3, 2)), rng.standard_normal((4, 3, 2)), rng.standard_normal((4, 3, 4))
+    tr.manual_seed(0)
+    state = nn.LSTM(2, 4, num_layers=2, bidirectional=True, proj_size=2, dtype=F64).state_dict()
+    results = []
+    for device in ("cpu", each_device):
+        model = nn.LSTM(2, 4, num_layers=2, bidirectional=True, proj_size=2, dtype=F64, impl=impl, device=device)
+        model.load_state_dict(state)
+        leaves = [tr.tensor(a, device=device, requires_grad=True) for a in (x, h0, c0)]
+        out, (h_n, c_n) = model(leaves[0], tuple(leaves[1:]), lengths=tr.tensor([5, 2, 0], device=device))
+        assert out.device == h_n.device == c_n.device == device and out.shape == (5, 3, 4)
+        ((out * out).sum() + (h_n * h_n).sum() + c_n.sum()).backward()
+        results.append([t.numpy() for t in (out, h_n, c_n, *(leaf.grad for leaf in leaves))]
+                       + [p.grad.numpy() for p in model.parameters()])
+    for a, b in zip(*results):
+        assert_close(a, b, atol=1e-12, rtol=1e-12)
 
 
 @pytest.mark.parametrize("impl", IMPLS)

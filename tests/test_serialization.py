@@ -31,6 +31,10 @@ def assert_same(actual, expected, where: str = "obj") -> None:
         assert len(actual) == len(expected), f"{where}: length {len(actual)} != {len(expected)}"
         for i, (a, e) in enumerate(zip(actual, expected)):
             assert_same(a, e, f"{where}.{i}")
+    elif isinstance(expected, tr.Tensor):
+        assert (actual.dtype, actual.shape, actual.device) == (expected.dtype, expected.shape, expected.device), where
+        assert actual.requires_grad == expected.requires_grad and actual.grad is None and actual.is_leaf, where
+        assert np.array_equal(actual.numpy(), expected.numpy(), equal_nan=expected.dtype.kind == "f"), where
     elif isinstance(expected, np.ndarray | np.generic):
         assert actual.dtype == expected.dtype and actual.shape == expected.shape, where
         assert np.array_equal(actual, expected, equal_nan=expected.dtype.kind == "f"), where
@@ -69,16 +73,29 @@ def test_top_level_can_be_any_supported_value(tmp_path):
         assert_same(tr.load(tmp_path / f"{i}.npz"), obj)
 
 
-def test_tensors_are_saved_as_host_arrays_and_come_back_as_numpy(tmp_path):
+def test_tensors_come_back_as_tensors_with_dtype_device_and_requires_grad(tmp_path):
     weight = nn.Parameter(tr.randn(3, 2))
     x = tr.randn(4, dtype=tr.float64, requires_grad=True)
-    y = (x * 2).sum()  # a non-leaf with a graph behind it
-    tr.save({"weight": weight, "x": x, "y": y, "ints": tr.arange(5)}, tmp_path / "t.npz")
+    x.grad = tr.ones(4, dtype=tr.float64)  # gradients are not saved, as by torch.save
+    y = (x * 2).sum()  # a non-leaf with a graph behind it: a leaf requiring grad once loaded, as in PyTorch
+    obj = {"weight": weight, "x": x, "y": y, "ints": tr.arange(5), "nested": [(tr.zeros(0, 2),)]}
+    tr.save(obj, tmp_path / "t.npz")
     loaded = tr.load(tmp_path / "t.npz")
-    assert_same(loaded["weight"], weight.numpy())
-    assert_same(loaded["x"], x.numpy())
-    assert_same(loaded["y"], y.numpy())
-    assert_same(loaded["ints"], np.arange(5, dtype=np.int64))
+    assert type(loaded["weight"]) is nn.Parameter and type(loaded["x"]) is tr.Tensor
+    assert_same(loaded["weight"], weight)
+    assert_same(loaded["x"], x.detach().requires_grad_())
+    assert_same(loaded["y"], y.detach().requires_grad_())
+    assert_same(loaded["ints"], tr.arange(5))
+    assert_same(loaded["nested"], [(tr.zeros(0, 2),)])
+    assert not np.shares_memory(loaded["weight"].numpy(), weight.numpy())
+
+
+def test_a_tensor_saved_twice_comes_back_as_one_object_and_arrays_as_two(tmp_path):
+    t, a = tr.arange(3.0), np.arange(3.0)
+    tr.save({"t": t, "again": [t], "a": a, "a_again": a}, tmp_path / "t.npz")
+    loaded = tr.load(tmp_path / "t.npz")
+    assert loaded["t"] is loaded["again"][0]  # as torch.load keeps one tensor saved twice one object
+    assert type(loaded["a"]) is np.ndarray and loaded["a"] is not loaded["a_again"]
 
 
 def test_map_location_gives_tensors_on_that_device(tmp_path):
@@ -728,13 +745,16 @@ def _has_cuda() -> bool:
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not _has_cuda(), reason="needs CuPy and a CUDA GPU")
-def test_cuda_arrays_are_saved_on_the_host_and_map_location_puts_them_back(tmp_path):
+def test_cuda_tensors_come_back_on_the_gpu_and_map_location_moves_them(tmp_path):
     x = tr.randn(3, 4, device="cuda")
     lstm = nn.LSTM(2, 3).to("cuda")
     tr.save({"x": x, "raw": x.array, "lstm": lstm.state_dict()}, tmp_path / "g.npz")
     loaded = tr.load(tmp_path / "g.npz")
-    assert isinstance(loaded["x"], np.ndarray) and isinstance(loaded["raw"], np.ndarray)
-    assert np.array_equal(loaded["x"], x.numpy())
+    assert isinstance(loaded["raw"], np.ndarray) and np.array_equal(loaded["raw"], x.numpy())  # a raw array: NumPy
+    assert isinstance(loaded["x"], tr.Tensor) and loaded["x"].device == "cuda:0"  # a tensor: where it was saved
+    assert np.array_equal(loaded["x"].numpy(), x.numpy()) and loaded["lstm"]["weight_ih_l0"].device == "cuda:0"
+    on_cpu = tr.load(tmp_path / "g.npz", map_location="cpu")
+    assert on_cpu["x"].device == "cpu" and on_cpu["lstm"]["weight_ih_l0"].device == "cpu"
     on_gpu = tr.load(tmp_path / "g.npz", map_location="cuda")
     assert on_gpu["x"].device == "cuda:0" and np.array_equal(on_gpu["x"].numpy(), x.numpy())
     cpu_lstm = nn.LSTM(2, 3)

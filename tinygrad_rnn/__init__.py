@@ -25,6 +25,9 @@ from .backend import (
 )
 from .creation import (
     arange,
+    as_tensor,
+    empty,
+    empty_like,
     eye,
     from_dlpack,
     from_numpy,
@@ -38,12 +41,31 @@ from .creation import (
     randint,
     randn,
     randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
 )
 from .devices import device
-from .functional_forms import add, div, is_tensor, mul, neg, pow, sub, tril, triu
+from .dtypes import finfo, get_default_dtype, iinfo, set_default_dtype
+from .functional_forms import (  # tr.max(a, b) and tr.min(a, b) are elementwise, as in PyTorch
+    add,
+    allclose,
+    diag,
+    div,
+    equal,
+    is_tensor,
+    max,
+    min,
+    mul,
+    neg,
+    pow,
+    remainder,
+    sub,
+    tril,
+    triu,
+)
+from .grad_mode import inference_mode
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .legacy_tensors import (
     BoolTensor,
@@ -58,7 +80,7 @@ from .legacy_tensors import (
 )
 from .linalg_forms import bmm, einsum, mm
 from .ops.registry import REGISTRY as _REGISTRY
-from .random import get_rng_state, set_rng_state
+from .random import Generator, get_rng_state, set_rng_state
 from .sampling import multinomial
 from .serialization import load, save
 from .tensor import Tensor, cat, one_hot, stack, where
@@ -90,9 +112,11 @@ def _function_of(name: str):
 # (``exp``, ``tanh``, ...: see ops/registry.py), and these, whose methods are written out.
 _METHODS_AS_FUNCTIONS = sorted(
     [name for name, entry in _REGISTRY.items() if entry.function]
-    + "amax amin argmax argmin broadcast_to chunk clamp clip dropout flatten log_softmax logsumexp matmul max "
-    "maximum mean min minimum numel permute reshape softmax split squeeze std sum transpose unbind unsqueeze "
+    + "amax amin argmax argmin broadcast_to chunk clamp clip dropout flatten log_softmax logsumexp matmul "
+    "maximum mean minimum numel permute reshape softmax split squeeze std sum transpose unbind unsqueeze "
     "var".split()
+    + "all any argsort cumsum eq flip floor_divide gather ge gt index_select isfinite isnan le logical_and "
+    "logical_not logical_or logical_xor lt masked_fill narrow ne norm prod sort t topk".split()
 )
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)

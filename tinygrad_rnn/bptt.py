@@ -1,4 +1,5 @@
-"""Backpropagation through time, derived by hand, for the vanilla RNN, the LSTM and the GRU.
+"""Backpropagation through time, derived by hand, for the vanilla RNN, the LSTM (also with a
+projection) and the GRU.
 
 This is the second, independent road to the gradients of a recurrent layer (the first
 is the autograd engine running over the composed cell in ``nn/recurrent_cells.py``); the
@@ -10,6 +11,8 @@ Everything works on raw arrays through the array module ``xp`` (NumPy or CuPy), 
 one layer in one direction. Shapes: input ``x`` (T, N, I), states (N, H), weights
 ``w_ih`` (G·H, I), ``w_hh`` (G·H, H), biases (G·H,) or None, ``mask`` (T, N) bool or None
 (False where a sequence has ended: its state is carried unchanged and its output is 0).
+The LSTM with a projection (``proj_size=P``, "lstm_proj") carries h of P features, with
+``w_hh`` (4H, P) and ``w_hr`` (P, H); its c keeps H.
 
 Each kind of cell has a forward, which returns the outputs, the final state(s) and a
 ``cache`` (a NamedTuple: what the backward needs), and a backward, which walks time in
@@ -245,25 +248,34 @@ def lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None
     return outputs, h.copy(), c, cache
 
 
-def lstm_backward(xp, cache: LSTMCache, d_outputs, d_h_n, d_c_n, need_dx=True):
-    """Gradients (dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh) of the LSTM."""
-    steps, hidden, w_hh = len(cache.x), cache.h_prev.shape[2], cache.w_hh
-    gates, c_prev, tanh_c = cache.gates, cache.c_prev, cache.tanh_c
-    batch = gates.shape[1]
-    i, f = gates[..., :hidden], gates[..., hidden : 2 * hidden]
-    g, o = gates[..., 2 * hidden : 3 * hidden], gates[..., 3 * hidden :]
-    keep = _keep(cache.mask, steps, cache.x.dtype)
-    # Before the walk, for every step at once: the factors that do not depend on the gradient coming
-    # back through time. Each pre-activation's gradient is δc_t or δh_t times one of them:
-    #   da_i = δc_t ⊙ g ⊙ i(1-i),  da_f = δc_t ⊙ c_{t-1} ⊙ f(1-f),  da_g = δc_t ⊙ i ⊙ (1-g²),
-    #   da_o = δh_t ⊙ tanh(c_t) ⊙ o(1-o)        (σ' = σ(1-σ), tanh' = 1 - tanh², c_t = f ⊙ c_{t-1} + i ⊙ g)
+def _lstm_factors(gates, c_prev, tanh_c):
+    """Before the walk, for every step at once: the factors of the LSTM's gate gradients that do not
+    depend on the gradient coming back through time. Each pre-activation's gradient is δc_t or
+    δ(o ⊙ tanh c_t) (δh_t without a projection) times one of them:
+      da_i = δc_t ⊙ g ⊙ i(1-i),  da_f = δc_t ⊙ c_{t-1} ⊙ f(1-f),  da_g = δc_t ⊙ i ⊙ (1-g²),
+      da_o = δ(o ⊙ tanh c_t) ⊙ tanh(c_t) ⊙ o(1-o)   (σ' = σ(1-σ), tanh' = 1 - tanh², c_t = f ⊙ c_{t-1} + i ⊙ g)
+    Returns ``d_projected`` (T, N, 4H), those factors block by block, and ``through_c`` (T, N, H),
+    o ⊙ (1 - tanh²(c_t)): what δ(o ⊙ tanh c_t) is multiplied by on its way into c_t."""
+    hidden = tanh_c.shape[-1]
+    i, g, o = gates[..., :hidden], gates[..., 2 * hidden : 3 * hidden], gates[..., 3 * hidden :]
     d_projected = 1 - gates
     d_projected *= gates  # σ(1-σ): right for i, f, o; the g block is replaced below
     d_projected[..., :hidden] *= g
     d_projected[..., hidden : 2 * hidden] *= c_prev
     d_projected[..., 2 * hidden : 3 * hidden] = i * (1 - g * g)
     d_projected[..., 3 * hidden :] *= tanh_c
-    through_c = o * (1 - tanh_c * tanh_c)  # h_t = o ⊙ tanh(c_t): δh_t reaches c_t times o ⊙ (1 - tanh²(c_t))
+    through_c = o * (1 - tanh_c * tanh_c)
+    return d_projected, through_c
+
+
+def lstm_backward(xp, cache: LSTMCache, d_outputs, d_h_n, d_c_n, need_dx=True):
+    """Gradients (dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh) of the LSTM."""
+    steps, hidden, w_hh = len(cache.x), cache.h_prev.shape[2], cache.w_hh
+    gates, c_prev, tanh_c = cache.gates, cache.c_prev, cache.tanh_c
+    batch = gates.shape[1]
+    f = gates[..., hidden : 2 * hidden]  # the forget gate, for dc_{t-1}
+    keep = _keep(cache.mask, steps, cache.x.dtype)
+    d_projected, through_c = _lstm_factors(gates, c_prev, tanh_c)  # for every step, before the walk
     d_ifg = d_projected[..., : 3 * hidden].reshape(steps, batch, 3, hidden)  # the blocks that scale with δc_t
     dh, dc = d_h_n, d_c_n  # dL/dh_t and dL/dc_t from everything later
     for t in reversed(_time_order(steps, cache.reverse)):
@@ -278,6 +290,101 @@ def lstm_backward(xp, cache: LSTMCache, d_outputs, d_h_n, d_c_n, need_dx=True):
     dx, dw_ih, db_ih = _input_gradients(cache.x, cache.w_ih, d_projected, cache.has_b_ih, need_dx)
     dw_hh, db_hh = _hidden_gradients(d_projected, cache.h_prev, cache.has_b_hh)  # the gates see h_{t-1} W_hhᵀ as is
     return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh
+
+
+# ---------------------------------------------------------------- LSTM with a projection (proj_size)
+class LSTMProjCache(NamedTuple):
+    """What ``lstm_proj_backward`` needs from ``lstm_proj_forward``."""
+
+    x: Any  # (T, N, I), the layer's input
+    w_ih: Any
+    w_hh: Any  # (4H, P)
+    w_hr: Any  # (P, H), the projection
+    has_b_ih: bool
+    has_b_hh: bool
+    reverse: bool  # time ran backwards
+    mask: Any  # (T, N) bool, or None: every step of every sequence is real
+    h_prev: Any  # (T, N, P): at step t, the (projected) state h_{t-1} that step started from
+    c_prev: Any  # (T, N, H): ... and the cell c_{t-1}
+    gates: Any  # (T, N, 4H): the activated gates i, f, g, o side by side
+    tanh_c: Any  # (T, N, H): tanh(c_t) of the cell's new c_t (before the mask)
+    cell_out: Any  # (T, N, H): o ⊙ tanh(c_t), what the projection multiplies (before the mask)
+
+
+def lstm_proj_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse=False, mask=None):
+    """PyTorch's LSTM with ``proj_size=P``: the gates and the cell of ``lstm_forward``, then the state
+    that is carried and output is projected from H to P features:
+
+        [a_i, a_f, a_g, a_o] = x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh        (W_hh: (4H, P))
+        i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o)
+        c_t = f ⊙ c_{t-1} + i ⊙ g,    h_t = (o ⊙ tanh(c_t)) W_hrᵀ             (W_hr: (P, H))
+
+    ``h0`` is (N, P), ``c0`` (N, H). Returns ``outputs`` (T, N, P), ``h_n`` (N, P), ``c_n`` (N, H) and
+    the ``cache``.
+    """
+    steps, hidden = x.shape[0], c0.shape[1]
+    scale, shift = _gate_constants(xp, "ssts", hidden, x.dtype)  # i, f, o sigmoid; g tanh
+    # a_t's input part for every step at once (gate rows scaled), then the activated gates in place
+    gates = _project_inputs(x, _scaled_rows(xp, w_ih, scale), _scaled_rows(xp, _both_biases(b_ih, b_hh), scale))
+    w_hh_t = _transposed(xp, w_hh, scale)  # (P, 4H)
+    w_hr_t = xp.ascontiguousarray(w_hr.T)  # (H, P), made once per call, as W_hhᵀ is (see _transposed)
+    outputs = xp.empty((steps,) + h0.shape, dtype=x.dtype)  # (T, N, P)
+    h_prev = xp.empty_like(outputs)
+    c_prev, tanh_c, cell_out = (xp.empty((steps,) + c0.shape, dtype=x.dtype) for _ in range(3))  # (T, N, H)
+    keep = _keep(mask, steps)
+    h, c, hidden_part, h_new = h0, c0, xp.empty_like(gates[0]), xp.empty(h0.shape, dtype=x.dtype)
+    for t in _time_order(steps, reverse):
+        h_prev[t], c_prev[t] = h, c
+        a = gates[t]
+        a += xp.matmul(h, w_hh_t, out=hidden_part)  # + h_{t-1} W_hhᵀ
+        xp.tanh(a, out=a)
+        a *= scale
+        a += shift  # i, f, o = σ(a_·) = ½ + ½ tanh(a_·/2); g = tanh(a_g)
+        i, f, g, o = a[:, :hidden], a[:, hidden : 2 * hidden], a[:, 2 * hidden : 3 * hidden], a[:, 3 * hidden :]
+        c_new = f * c
+        c_new += i * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
+        xp.tanh(c_new, out=tanh_c[t])
+        xp.multiply(o, tanh_c[t], out=cell_out[t])  # o ⊙ tanh(c_t)
+        k = keep[t]
+        h = _new_state(xp, k, xp.matmul(cell_out[t], w_hr_t, out=h_new), h, outputs[t])  # h_t = (o ⊙ tanh c_t) W_hrᵀ
+        c = _blend(xp, k, c_new, c)
+    cache = LSTMProjCache(x=x, w_ih=w_ih, w_hh=w_hh, w_hr=w_hr, has_b_ih=b_ih is not None,
+                          has_b_hh=b_hh is not None, reverse=reverse, mask=mask, h_prev=h_prev, c_prev=c_prev,
+                          gates=gates, tanh_c=tanh_c, cell_out=cell_out)
+    return outputs, h.copy(), c, cache
+
+
+def lstm_proj_backward(xp, cache: LSTMProjCache, d_outputs, d_h_n, d_c_n, need_dx=True):
+    """Gradients (dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dW_hr) of the LSTM with a projection.
+
+    The walk is ``lstm_backward``'s with δh_t (N, P) first taken back through the projection:
+    δ(o ⊙ tanh c_t) = δh_t W_hr (N, H) stands where the plain LSTM has δh_t, in δc_t and in da_o.
+    dW_hr = Σ_t δh_tᵀ (o ⊙ tanh c_t) is one product over all steps after the walk.
+    """
+    steps, hidden, w_hh, w_hr = len(cache.x), cache.c_prev.shape[2], cache.w_hh, cache.w_hr
+    gates, cell_out = cache.gates, cache.cell_out
+    batch = gates.shape[1]
+    f = gates[..., hidden : 2 * hidden]  # the forget gate, for dc_{t-1}
+    keep = _keep(cache.mask, steps, cache.x.dtype)
+    d_projected, through_c = _lstm_factors(gates, cache.c_prev, cache.tanh_c)  # for every step, before the walk
+    d_ifg = d_projected[..., : 3 * hidden].reshape(steps, batch, 3, hidden)  # the blocks that scale with δc_t
+    d_h_all = xp.empty_like(cache.h_prev)  # δh_t of every step (T, N, P): dW_hr needs them after the walk
+    dh, dc = d_h_n, d_c_n  # dL/dh_t (N, P) and dL/dc_t (N, H) from everything later
+    for t in reversed(_time_order(steps, cache.reverse)):
+        k = keep[t]
+        d_h_new = d_h_all[t] = _masked(k, dh + d_outputs[t])  # δh_t
+        d_cell_out = d_h_new @ w_hr  # δ(o ⊙ tanh c_t) = δh_t W_hr: back through the projection
+        d_c_new = _masked(k, dc) + d_cell_out * through_c[t]  # δc_t: from c_{t+1}, and through tanh(c_t)
+        d_ifg[t] *= d_c_new[:, None, :]  # da_i, da_f, da_g
+        da = d_projected[t]
+        da[:, 3 * hidden :] *= d_cell_out  # da_o
+        dh = _plus_carried(k, da @ w_hh, dh)  # dh_{t-1} (N, P): W_hh is (4H, P)
+        dc = _plus_carried(k, d_c_new * f[t], dc)  # dc_{t-1}: the forget gate's path
+    dx, dw_ih, db_ih = _input_gradients(cache.x, cache.w_ih, d_projected, cache.has_b_ih, need_dx)
+    dw_hh, db_hh = _hidden_gradients(d_projected, cache.h_prev, cache.has_b_hh)  # the gates see h_{t-1} W_hhᵀ as is
+    # dW_hr = Σ_t δh_tᵀ (o ⊙ tanh c_t): one (T·N, P)ᵀ x (T·N, H) product (δh_t is 0 at a padded step)
+    dw_hr = d_h_all.reshape(steps * batch, -1).T @ cell_out.reshape(steps * batch, -1)
+    return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr
 
 
 # ---------------------------------------------------------------- GRU
@@ -377,17 +484,23 @@ class CellKind:
     """What differs between the kinds of recurrent cell, as data: the layers look a kind up
     here instead of branching on its name.
 
-    ``forward(xp, x, *initial_states, w_ih, w_hh, b_ih, b_hh, reverse=, mask=)`` returns
+    ``forward(xp, x, *initial_states, w_ih, w_hh, b_ih, b_hh, *extra_weights, reverse=, mask=)`` returns
     ``(outputs, *final_states, cache)``; ``backward(xp, cache, d_outputs, *d_final_states)``
-    returns ``(dx, *d_initial_states, dW_ih, dW_hh, db_ih, db_hh)``: the gradients in the order
-    of the forward's inputs.
+    returns ``(dx, *d_initial_states, dW_ih, dW_hh, db_ih, db_hh, *d_extra_weights)``: the gradients
+    in the order of the forward's inputs (PyTorch's order of the parameters).
+
+    ``CELL_KINDS`` holds one kind per PyTorch ``mode``; a kind's ``projected`` is its variant with a
+    projection of the state (the LSTM's ``proj_size > 0``: "lstm_proj"), whose weight W_hr comes
+    after the biases (``extra_weights=1``).
     """
 
-    name: str  # PyTorch's ``mode`` in lower case
+    name: str  # PyTorch's ``mode`` in lower case ("_proj" appended for the projected variant)
     gates: int  # G: the gate blocks stacked in W_ih (G·H, I), W_hh (G·H, H) and the biases
     states: int  # the state tensors carried from step to step: 1 (h), or 2 (h, c) for the LSTM
     forward: Callable
     backward: Callable
+    extra_weights: int = 0  # weights after the biases among the inputs: 1 (W_hr, (P, H)) for "lstm_proj"
+    projected: CellKind | None = None  # the variant for a layer with ``proj_size > 0``; None: no such layer
 
 
 CELL_KINDS = {
@@ -397,7 +510,9 @@ CELL_KINDS = {
                  backward=rnn_backward),
         CellKind("rnn_relu", gates=1, states=1, forward=partial(rnn_forward, nonlinearity="relu"),
                  backward=rnn_backward),
-        CellKind("lstm", gates=4, states=2, forward=lstm_forward, backward=lstm_backward),
+        CellKind("lstm", gates=4, states=2, forward=lstm_forward, backward=lstm_backward,
+                 projected=CellKind("lstm_proj", gates=4, states=2, forward=lstm_proj_forward,
+                                    backward=lstm_proj_backward, extra_weights=1)),
         CellKind("gru", gates=3, states=1, forward=gru_forward, backward=gru_backward),
     )
 }

@@ -132,6 +132,30 @@ def ones(*shape, size=None, dtype=None, device=None, requires_grad: bool = False
     return _filled(1, _size("ones", shape, size), dtype, device, requires_grad)
 
 
+def empty(*shape, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's uninitialised tensor, made here as zeros (the size given as for ``zeros``): code that
+    fills it (``tr.empty(b, 1, dtype=tr.long).fill_(SOS)``) gets what it would in PyTorch."""
+    return _filled(0, _size("empty", shape, size), dtype, device, requires_grad)
+
+
+def empty_like(other: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``tr.empty`` with ``other``'s shape, dtype and device (zeros, as ``empty``)."""
+    return _like(empty, other, dtype, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing memory where it can, as ``torch.as_tensor``: a tensor of the same
+    dtype and device is returned as it is, a NumPy array of the same dtype on the CPU is shared (as
+    ``from_numpy``); anything else is copied, as ``tensor`` does."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    same_dtype = dtype is None or (backend.is_array(data) and backend.as_dtype(dtype) == data.dtype)
+    same_device = device is None or backend.normalize_device(device) == "cpu"
+    if isinstance(data, np.ndarray) and same_dtype and same_device and backend.normalize_device(None) == "cpu":
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` (a tuple, or an int for 1-D) filled with ``fill_value``. Without ``dtype``
     the value decides, as in PyTorch: a bool makes bool, an integer (Python, NumPy or a 0-d integer
@@ -148,30 +172,57 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     return _filled(fill_value, _size("full", (size,)), natural if dtype is None else dtype, device, requires_grad)
 
 
-def _random(sampler: str, shape: tuple, dtype, device, requires_grad) -> Tensor:
+def random_generator(name: str, generator, device):
+    """The NumPy/CuPy generator to draw from on ``device``: the global one (seeded by ``tr.manual_seed``)
+    for ``generator=None``, else that of a ``tr.Generator`` (or a NumPy ``Generator``, on the CPU)."""
+    if generator is None:
+        return backend.generator(device)
+    rng = getattr(generator, "numpy_generator", generator)  # a tr.Generator holds one
+    source = getattr(generator, "device", "cpu" if isinstance(generator, np.random.Generator) else None)
+    if not (hasattr(rng, "random") and hasattr(rng, "standard_normal")) or source is None:
+        raise TypeError(f"{name}: generator must be None or a tr.Generator, got {type(generator).__name__}")
+    if backend.normalize_device(source) != backend.normalize_device(device):
+        raise ValueError(f"{name}: the generator is on {source}, the tensor on {device}; make tr.Generator({device!r})")
+    return rng
+
+
+def _random(sampler: str, shape: tuple, dtype, device, requires_grad, generator=None) -> Tensor:
     device = backend.normalize_device(device)
     dtype = backend.as_dtype(dtype) if dtype is not None else backend.DEFAULT_FLOAT
     if dtype.kind != "f":
         raise TypeError(f"{sampler}: dtype must be a floating dtype, got {dtype}")
     with backend.use_device(device):
-        generator = backend.generator(device)
+        generator = random_generator(sampler, generator, device)
         draw = generator.standard_normal if sampler == "randn" else generator.random
         array = draw(shape, dtype=dtype if dtype.itemsize >= 4 else backend.float32)
         return _make(array.astype(dtype, copy=False), requires_grad)
 
 
-def randn(*shape, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples of the standard normal N(0, 1), from the generator seeded by ``tr.manual_seed``
-    (the size given as for ``zeros``)."""
-    return _random("randn", _size("randn", shape, size), dtype, device, requires_grad)
+    or from ``generator`` (a ``tr.Generator``); the size given as for ``zeros``."""
+    return _random("randn", _size("randn", shape, size), dtype, device, requires_grad, generator)
 
 
-def rand(*shape, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Samples of the uniform distribution on [0, 1) (the size given as for ``zeros``)."""
-    return _random("rand", _size("rand", shape, size), dtype, device, requires_grad)
+def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Samples of the uniform distribution on [0, 1) (the size given as for ``zeros``; ``generator`` as
+    for ``randn``)."""
+    return _random("rand", _size("rand", shape, size), dtype, device, requires_grad, generator)
 
 
-def randint(*args, low=None, high=None, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 by default), from the generator seeded by
+    ``tr.manual_seed`` or from ``generator``. As every draw here, not PyTorch's numbers for a seed."""
+    n = _count("randperm", "n", _number("randperm", "n", n))
+    device = backend.normalize_device(device)
+    dtype = backend.as_dtype(dtype) if dtype is not None else backend.int64
+    with backend.use_device(device):
+        array = random_generator("randperm", generator, device).permutation(n)
+        return _make(array.astype(dtype), requires_grad)
+
+
+def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
     """Integers drawn uniformly from [low, high), int64 by default, in PyTorch's forms:
     ``randint(high, size)``, ``randint(low, high, size)``, or with any of them by keyword
     (``randint(5, size=(3,))``). ``size`` is a tuple (an int is taken in the three-number form)."""
@@ -208,7 +259,7 @@ def randint(*args, low=None, high=None, size=None, dtype=None, device=None, requ
                          f"whose values lie in [{lowest}, {highest}]")
     device = backend.normalize_device(device)
     with backend.use_device(device):
-        array = backend.generator(device).integers(bounds[0], bounds[1], shape)
+        array = random_generator("randint", generator, device).integers(bounds[0], bounds[1], shape)
         return _make(array.astype(dtype), requires_grad)
 
 

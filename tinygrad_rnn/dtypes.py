@@ -127,3 +127,20 @@ def operands_result_type(*operands) -> np.dtype:
     if _category(zero_result) <= _category(dim_result):
         return dim_result
     return promote_types(dim_result, zero_result)
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype Python floats and random tensors become: float32, as PyTorch's default."""
+    return DEFAULT_FLOAT
+
+
+def set_default_dtype(dtype) -> None:
+    """Accepts only float32, the default it already is; any other dtype raises, saying what to use."""
+    if as_dtype(dtype) != DEFAULT_FLOAT:
+        raise NotImplementedError(
+            f"set_default_dtype({dtype}): tinygrad_rnn's default float dtype is fixed at float32; make float64 "
+            "tensors with dtype=tr.float64 (or x.double()) and float64 models with model.double()"
+        )
+
+
+finfo, iinfo = np.finfo, np.iinfo  # tr.finfo(tr.float32).eps: our dtypes are NumPy's

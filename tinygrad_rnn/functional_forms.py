@@ -14,11 +14,12 @@ sends back zeros (``RoundedDiv``).
 
 from __future__ import annotations
 
+import builtins
 import numbers
 
 from . import backend
 from .autograd import Function, constant
-from .ops.broadcast import broadcast_shape
+from .ops.broadcast import broadcast_shape, sum_to_shape
 from .tensor import Tensor, where
 
 
@@ -172,3 +173,99 @@ def triu(input, diagonal: int = 0) -> Tensor:  # noqa: A002 (PyTorch's argument 
     """The upper triangle of the last two dimensions: elements ``(i, j)`` with ``j >= i + diagonal``
     kept, the rest 0."""
     return _triangle("triu", input, diagonal, lower=False)
+
+
+# ---------------------------------------------------------------- more of PyTorch's function forms
+def max(input, *args, **kwargs):  # noqa: A001, A002 (PyTorch's names)
+    """``tr.max(x)`` (the largest value), ``tr.max(x, dim)`` (``(values, indices)``) or, with a tensor
+    as the second argument, ``tr.max(a, b)``: the elementwise ``maximum``, as in PyTorch."""
+    other = args[0] if args else kwargs.pop("other", None)
+    if isinstance(other, Tensor):
+        if len(args) > 1 or kwargs:
+            raise TypeError("max: tr.max(input, other) takes no further arguments")
+        return _tensor("max", input).maximum(other)
+    return _tensor("max", input).max(*args, **kwargs)
+
+
+def min(input, *args, **kwargs):  # noqa: A001, A002 (PyTorch's names)
+    """``tr.min(x)``, ``tr.min(x, dim)`` or the elementwise ``tr.min(a, b)`` (``minimum``), as ``max``."""
+    other = args[0] if args else kwargs.pop("other", None)
+    if isinstance(other, Tensor):
+        if len(args) > 1 or kwargs:
+            raise TypeError("min: tr.min(input, other) takes no further arguments")
+        return _tensor("min", input).minimum(other)
+    return _tensor("min", input).min(*args, **kwargs)
+
+
+def _tensor(name: str, value) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}: expected a Tensor as the first argument, got {type(value).__name__}")
+    return value
+
+
+def diag(input, diagonal: int = 0) -> Tensor:  # noqa: A002 (PyTorch's argument name)
+    """A 1-D tensor's values on the ``diagonal`` of a square matrix (zeros elsewhere), or a 2-D tensor's
+    ``diagonal`` as a 1-D tensor (0 the main one, > 0 above it, < 0 below), as ``torch.diag``.
+    Differentiable: made of indexing and ``where``."""
+    input = _tensor("diag", input)
+    if isinstance(diagonal, bool) or not isinstance(diagonal, numbers.Integral):
+        raise TypeError(f"diag: diagonal must be an int, got {diagonal!r}")
+    k, xp = int(diagonal), input.xp
+    with backend.device_of_array_context(input.array):
+        if input.ndim == 1:
+            n = input.shape[0] + abs(k)
+            rows = xp.arange(input.shape[0]) + (0 if k >= 0 else -k)
+            mask = xp.zeros((n, n), dtype=bool)
+            mask[rows, rows + k] = True
+            columns = xp.zeros((n, n), dtype=backend.int64)  # which value each place of the diagonal takes
+            columns[rows, rows + k] = xp.arange(input.shape[0])
+            zero = xp.zeros((), dtype=input.dtype)
+            return where(constant(mask), input[constant(columns)], constant(zero))
+        if input.ndim == 2:
+            rows, columns = input.shape
+            start_row, start_column = (0, k) if k >= 0 else (-k, 0)
+            length = builtins.max(0, builtins.min(rows - start_row, columns - start_column))
+            index = xp.arange(length)
+            return input[constant(index + start_row), constant(index + start_column)]
+    raise ValueError(f"diag: input must be 1-D or 2-D, got shape {input.shape}")
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:  # noqa: A002
+    """True when ``|input - other| <= atol + rtol * |other|`` everywhere (broadcast), as ``torch.allclose``."""
+    a, b = _tensor("allclose", input), _tensor("allclose", other)
+    return bool(a.xp.allclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input, other) -> bool:  # noqa: A002 (PyTorch's argument name)
+    """True when both tensors have the same shape and the same values, as ``torch.equal``."""
+    a, b = _tensor("equal", input), _tensor("equal", other)
+    return a.shape == b.shape and bool(a.xp.array_equal(a.array, b.array))
+
+
+def remainder(input, other) -> Tensor:  # noqa: A002 (PyTorch's argument names)
+    """``input % other`` with the sign of ``other`` (Python's and PyTorch's rule); either may be a number.
+    Differentiable as in PyTorch: d/dinput = 1, d/dother = -floor(input / other)."""
+    a, b = _operands("remainder", input, other)
+    common = a.dtype if a.dtype == b.dtype else backend.operands_result_type(a, b)
+    if common.kind == "b":
+        raise TypeError("remainder: not defined for two bool operands")
+    return Remainder.apply(a.to(common), b.to(common))
+
+
+class Remainder(Function):
+    """``a - b * floor(a / b)`` computed by ``xp.remainder``; d/da = 1, d/db = -floor(a / b)."""
+
+    saves_output = False
+
+    def forward(self, a, b):
+        if a.shape != b.shape:
+            broadcast_shape("remainder", a.shape, b.shape)
+        if a.dtype.kind in "iu" and bool(self.xp.any(b == 0)):
+            raise ZeroDivisionError("remainder: integer division by zero")
+        with backend.quiet_math(self.xp):
+            return self.xp.remainder(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return sum_to_shape(grad, a.shape), sum_to_shape(-grad * div(a, b, rounding_mode="floor"), b.shape)
+

@@ -49,10 +49,49 @@ class _GradModeGuard:
 
 
 class no_grad(_GradModeGuard):
-    """``with tr.no_grad():`` ops inside record no graph (inference, optimizer steps)."""
+    """``with tr.no_grad():`` ops inside record no graph (inference, optimizer steps). Also a
+    decorator, with or without parentheses: ``@tr.no_grad()`` or ``@tr.no_grad``."""
 
-    def __init__(self):
+    def __new__(cls, function=None):
+        if function is not None:  # @tr.no_grad without parentheses: decorate at once, as PyTorch
+            return cls()(function)
+        return super().__new__(cls)
+
+    def __init__(self, function=None):
         super().__init__(False)
+
+
+class inference_mode(_GradModeGuard):
+    """``with tr.inference_mode():`` (or ``@tr.inference_mode()``) records no graph, as ``no_grad``.
+
+    PyTorch's inference mode also marks the tensors made inside as inference tensors, which it
+    then refuses in a later graph; here they are ordinary tensors, so whatever runs under PyTorch
+    runs here too. ``inference_mode(False)`` leaves grad mode as it is, as in PyTorch."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # @tr.inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        super().__init__(False)
+        self.inference = bool(mode)
+
+    def __enter__(self):
+        self.previous = _grad_mode.enabled
+        if self.inference:
+            _grad_mode.enabled = False
+        return self
+
+    def __call__(self, function):
+        inference = self.inference
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with inference_mode(inference):
+                return function(*args, **kwargs)
+
+        return wrapper
 
 
 class enable_grad(_GradModeGuard):

@@ -23,6 +23,12 @@ Anything else a module holds (a function, an arbitrary object, a tensor that is 
 nor a buffer, a module inside a plain list, a hook on a parameter) makes ``save`` raise ``TypeError``
 naming it, as ``model.foo``. Gradients are not saved (nor are they by ``torch.save``).
 
+Tensors that ``obj`` holds outside any module (the values of a ``state_dict()``) go into the same
+``tensors`` table, referenced from ``root`` as ``{"tensor": i}``, so that ``load`` gives them back as
+Tensors with their dtype, device and ``requires_grad``; such a document has format version 3 (its
+``modules`` table may be empty), so that an older tinygrad_rnn, which does not know the tag, refuses it
+by its version instead of misreading it.
+
 Loading finds each class by its module and qualified name. It must be a subclass of ``nn.Module``;
 each instance is made with ``cls.__new__(cls)`` and the base ``Module.__init__`` (never the class's
 own ``__init__``) and its attributes and registries are set directly, so nothing the file names is
@@ -46,7 +52,7 @@ from .nn.parameter import Parameter
 from .npz_reader import STRUCTURE, STRUCTURE_ENTRY, Corrupt
 from .tensor import Tensor
 
-__all__ = ["ModuleWriter", "read_modules"]
+__all__ = ["ModuleWriter", "read_tables"]
 
 # The keys of a module's __dict__ that the description stores in fields of their own.
 _REGISTRIES = {"parameters": "_parameters", "buffers": "_buffers", "children": "_modules"}
@@ -93,12 +99,15 @@ class ModuleWriter:
     """The tables of modules and tensors that ``save`` fills while it encodes ``obj``.
 
     ``store_array(tensor_or_scalar, parts)`` stores an array in the archive and returns its entry's name.
+    The tensor table also holds the Tensors that ``obj`` holds outside any module (``tensor_reference``);
+    ``loose`` says whether there are any, since such a document needs format version 3.
     """
 
     def __init__(self, store_array):
         self.store_array = store_array
         self.modules: list = []
         self.tensors: list = []
+        self.loose = False
         self._module_index: dict = {}  # id -> position; the modules live as long as obj, so ids stay theirs
         self._tensor_index: dict = {}
 
@@ -111,6 +120,19 @@ class ModuleWriter:
             self.modules.append(None)  # the place is taken first, so that a cycle back to this module finds it
             self.modules[index] = self._describe(module, parts)
         return {"module": index}
+
+    def tensor_reference(self, tensor: Tensor, parts: list) -> dict:
+        """``{"tensor": i}`` for a Tensor at key path ``parts`` outside any module (a ``state_dict()`` value,
+        a tensor in a dict), as ``torch.save`` stores tensors: with its dtype, device, ``requires_grad`` and
+        whether it is a ``Parameter``, so that ``load`` gives it back as such. A tensor reachable twice (here
+        or as a module's parameter) is stored once and comes back as one object, as with ``torch.load``.
+        Unlike a module's tensors, hooks are not refused but dropped (they are functions; PyTorch drops
+        them too), and a subclass of Tensor comes back as a Tensor (or Parameter)."""
+        self.loose = True
+        index = self._tensor_index.get(id(tensor))
+        if index is None:
+            index = self._add_tensor(tensor, parts)
+        return {"tensor": index}
 
     def _describe(self, module: Module, parts: list) -> dict:
         """The entry of ``module`` in the module table: class, training flag, registries and attributes."""
@@ -149,9 +171,14 @@ class ModuleWriter:
                           "functions", "remove them (handle.remove()) before saving")
         index = self._tensor_index.get(id(tensor))
         if index is None:
-            index = self._tensor_index[id(tensor)] = len(self.tensors)
-            self.tensors.append({"array": self.store_array(tensor, parts), "parameter": type(tensor) is Parameter,
-                                 "requires_grad": bool(tensor.requires_grad), "device": str(tensor.device)})
+            index = self._add_tensor(tensor, parts)
+        return index
+
+    def _add_tensor(self, tensor: Tensor, parts: list) -> int:
+        """Store ``tensor``'s array and its entry in the tensor table; its position there."""
+        index = self._tensor_index[id(tensor)] = len(self.tensors)
+        self.tensors.append({"array": self.store_array(tensor, parts), "parameter": isinstance(tensor, Parameter),
+                             "requires_grad": bool(tensor.requires_grad), "device": str(tensor.device)})
         return index
 
     def _plain(self, value, parts: list, open_containers: set):
@@ -222,18 +249,20 @@ def _check_name(name, parts: list) -> None:
 
 
 # ------------------------------------------------------------------ load
-def read_modules(structure: dict, archive, device, weights_only) -> list:
-    """The modules of ``structure["modules"]``, rebuilt, with their tensors read from ``archive`` (onto
-    ``device``, or with ``device=None`` onto the device each was saved from).
+def read_tables(structure: dict, archive, device, weights_only, modules_required: bool) -> tuple[list, list]:
+    """``(modules, tensors)``: the modules of ``structure["modules"]``, rebuilt, and the tensors of
+    ``structure["tensors"]`` (theirs and the loose ones), read from ``archive`` onto ``device``, or with
+    ``device=None`` onto the device each was saved from. ``modules_required``: the format version says the
+    file holds a module (version 2); from version 3 on it may hold loose tensors only.
 
     Raises ``ValueError`` when ``weights_only`` refuses the file or a class cannot be found, and ``Corrupt``
     (which ``load`` reports as a damaged file) when the description is not what ``save`` writes.
     """
     entries, tensor_entries = structure["modules"], structure["tensors"]
-    if not isinstance(entries, list) or not entries or not isinstance(tensor_entries, list):
+    if not isinstance(entries, list) or (modules_required and not entries) or not isinstance(tensor_entries, list):
         raise Corrupt(f"{STRUCTURE} has module and tensor tables that are not lists")
     names = [_class_name(entry) for entry in entries]
-    if weights_only:
+    if weights_only and names:
         module_name, qualname = names[0]
         raise ValueError(
             f"load: the file holds a whole model (class {qualname} from module {module_name}), which "
@@ -254,7 +283,7 @@ def read_modules(structure: dict, archive, device, weights_only) -> list:
         modules.append(module)
     for module, entry in zip(modules, entries, strict=True):
         _fill(module, entry, modules, tensors, archive)
-    return modules
+    return modules, tensors
 
 
 def _class_name(entry) -> tuple:
@@ -317,7 +346,7 @@ def _read_tensors(entries: list, archive, device) -> list:
         try:
             backend.array_module(where)  # before reading anything: without CuPy, say so now
         except Exception as error:
-            raise ValueError(f"load: the model's tensors were saved on {where}, which is not available here "
+            raise ValueError(f"load: the file's tensors were saved on {where}, which is not available here "
                              f"({error}); load it with map_location='cpu'") from None
     tensors = []
     for entry, where in checked:

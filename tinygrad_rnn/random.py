@@ -10,6 +10,10 @@ covered: ``tr.manual_seed`` is the way to make those repeat.
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
+
 from . import backend
 from .creation import from_numpy
 from .tensor import Tensor
@@ -48,3 +52,53 @@ def set_rng_state(new_state) -> None:
         backend.set_cpu_rng_state(array)
     except ValueError as error:
         raise ValueError(f"set_rng_state: new_state {error}; expected a state from tr.get_rng_state()") from None
+
+
+class Generator:
+    """``tr.Generator(device="cpu")``: a random generator of its own, as ``torch.Generator``, for the
+    ``generator=`` argument of ``tr.randn``, ``tr.rand``, ``tr.randint``, ``tr.randperm``,
+    ``tr.multinomial`` and the data samplers (``DataLoader(..., generator=g)``).
+
+    ``g = tr.Generator().manual_seed(0)`` repeats its draws run after run, as in PyTorch, but the
+    numbers differ from PyTorch's (a NumPy/CuPy ``Generator`` makes them, not PyTorch's Mersenne
+    Twister): a seed picks a stream here, not PyTorch's values.
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = backend.normalize_device(device)
+        self._initial_seed = int(np.random.SeedSequence().entropy % (1 << 63))
+        self.numpy_generator = backend.array_module(self.device).random.default_rng(self._initial_seed)
+
+    def manual_seed(self, seed) -> Generator:
+        """Reseed with the integer ``seed``; returns this generator (``tr.Generator().manual_seed(0)``)."""
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"Generator.manual_seed: seed must be an integer, got {seed!r}")
+        self._initial_seed = int(seed)
+        self.numpy_generator = backend.array_module(self.device).random.default_rng(self._initial_seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseed from fresh entropy; returns the new seed."""
+        self.manual_seed(int(np.random.SeedSequence().entropy % (1 << 63)))
+        return self._initial_seed
+
+    def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
+        return self._initial_seed
+
+    # NumPy's Generator interface, which the samplers draw through
+    def permutation(self, *args, **kwargs):
+        """``numpy.random.Generator.permutation`` of this generator's stream."""
+        return self.numpy_generator.permutation(*args, **kwargs)
+
+    def integers(self, *args, **kwargs):
+        """``numpy.random.Generator.integers`` of this generator's stream."""
+        return self.numpy_generator.integers(*args, **kwargs)
+
+    def random(self, *args, **kwargs):
+        """``numpy.random.Generator.random`` of this generator's stream."""
+        return self.numpy_generator.random(*args, **kwargs)
+
+    def choice(self, *args, **kwargs):
+        """``numpy.random.Generator.choice`` of this generator's stream."""
+        return self.numpy_generator.choice(*args, **kwargs)

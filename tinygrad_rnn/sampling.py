@@ -86,7 +86,8 @@ def _check_weights(xp, weights, num_samples: int, replacement: bool) -> None:
 
 
 def _checked_generator(generator, device):
-    """A NumPy (CPU) or CuPy (GPU) ``Generator`` matching the input's device."""
+    """A NumPy (CPU) or CuPy (GPU) ``Generator`` matching the input's device (that of a ``tr.Generator``)."""
+    generator = getattr(generator, "numpy_generator", generator)  # a tr.Generator holds one
     if not (hasattr(generator, "random") and hasattr(generator, "standard_exponential")):
         raise TypeError(f"multinomial: generator must be None or a NumPy/CuPy random Generator "
                         f"(np.random.default_rng(seed)), got {type(generator).__name__}")

@@ -7,7 +7,14 @@ NumPy can read it. Every array is its own entry (``a0``, ``a1``, ...); one more 
 arrays by name::
 
     {"format": "tinygrad_rnn", "version": 1,
-     "root": {"dict": [["model", {"dict": [["weight", {"array": "a0"}]]}], ["epoch", 3]]}}
+     "root": {"dict": [["losses", {"array": "a0"}], ["epoch", 3]]}}
+
+A ``Tensor`` (every value of ``model.state_dict()``) is stored as ``{"tensor": i}``, a position in
+a table of tensors that records each one's device, ``requires_grad`` and whether it is a
+``Parameter`` (``module_archive.py``; the document then has version 3), so ``load`` gives Tensors
+back, as ``torch.load`` does. A NumPy array is stored as ``{"array": name}`` and comes back as a
+NumPy array, as it was saved (``torch.load`` likewise gives back a NumPy array that was pickled
+into a file), or as a Tensor when ``load`` is given ``map_location``.
 
 Containers are tagged (``dict``, ``list``, ``tuple``), so tuples come back as
 tuples, and dict keys are stored as JSON values, so ``3`` comes back as an int and
@@ -38,18 +45,19 @@ from collections.abc import Mapping
 
 from . import backend
 from .creation import from_numpy
-from .module_archive import ModuleWriter, read_modules
+from .module_archive import ModuleWriter, read_tables
 from .nn.module import Module
 from .npz_reader import STRUCTURE, STRUCTURE_ENTRY, Archive, Corrupt, seekable_stream
 from .tensor import Tensor
 
 # The header every checkpoint's JSON carries; VERSION goes up when the layout changes,
 # so an older tinygrad_rnn refuses a newer file with a clear message instead of misreading it.
-# A file without modules is still written as version 1, which every tinygrad_rnn reads.
+# A file without modules or Tensors is still written as version 1, which every tinygrad_rnn reads.
 FORMAT = "tinygrad_rnn"
 VERSION = 1
 MODULE_VERSION = 2  # the document also has the "modules" and "tensors" tables of module_archive.py
-__all__ = ["FORMAT", "MODULE_VERSION", "STRUCTURE_ENTRY", "VERSION", "load", "save"]
+TENSOR_VERSION = 3  # ... and root may refer to that tensor table ({"tensor": i}); the modules table may be empty
+__all__ = ["FORMAT", "MODULE_VERSION", "STRUCTURE_ENTRY", "TENSOR_VERSION", "VERSION", "load", "save"]
 
 
 # ------------------------------------------------------------------ save
@@ -57,8 +65,10 @@ def save(obj, f) -> None:
     """Write ``obj`` to ``f``, a path (str or ``os.PathLike``) or a binary file object opened
     for writing (``open(path, "wb")``, ``io.BytesIO()``), as ``torch.save(obj, f)``.
 
-    ``obj`` is nested dicts (str or int keys), lists and tuples of arrays (NumPy,
-    CuPy, or ``Tensor``: all stored as NumPy arrays on the host), NumPy scalars,
+    ``obj`` is nested dicts (str or int keys), lists and tuples of ``Tensor``\\s (each
+    stored with its dtype, device, ``requires_grad`` and whether it is a ``Parameter``, and
+    given back as such by ``load``; not its gradient or graph), arrays (NumPy or CuPy, stored
+    as NumPy arrays on the host and given back as NumPy arrays), NumPy scalars,
     Python numbers, bools, ``None`` and strings, e.g.
     ``tr.save({"model": model.state_dict(), "epoch": 3}, "ckpt.npz")``; and whole
     ``nn.Module``\\s, as ``torch.save(model, f)``: their class's module and qualified name,
@@ -77,9 +87,10 @@ def save(obj, f) -> None:
     goes to a temporary file in the same directory, is flushed to disk, then renamed
     onto the path, so a crash leaves either the old checkpoint or the new one, never
     half of one. A file object is written from its current position and left open
-    (neither flushed to disk nor closed), as ``torch.save`` leaves it. Each array is
-    stored where it occurs: an array that appears twice is stored twice and comes
-    back as two arrays.
+    (neither flushed to disk nor closed), as ``torch.save`` leaves it. A Tensor that
+    appears twice is stored once and comes back as one object (as with ``torch.save``);
+    a NumPy array is stored where it occurs: one that appears twice is stored twice and
+    comes back as two arrays.
     """
     target = _check_file("save", f, "write")
     arrays: dict = {}
@@ -87,8 +98,10 @@ def save(obj, f) -> None:
     modules = ModuleWriter(lambda value, parts: next(iter(_encode_array(value, parts, arrays).values())))
     root = _encode(obj, [], arrays, set(), modules)
     header = {"format": FORMAT, "version": VERSION, "root": root}
-    if modules.modules:
-        header.update(version=MODULE_VERSION, modules=modules.modules, tensors=modules.tensors)
+    if modules.modules or modules.tensors:
+        # Modules alone keep version 2, which the tinygrad_rnn versions before loose tensors also read.
+        header.update(version=TENSOR_VERSION if modules.loose else MODULE_VERSION, modules=modules.modules,
+                      tensors=modules.tensors)
     # ensure_ascii keeps the JSON plain ASCII, so any string (even a lone surrogate) round-trips
     document = json.dumps(header, ensure_ascii=True)
     arrays[STRUCTURE_ENTRY] = backend.host_array(document)  # a 0-d string array
@@ -129,9 +142,11 @@ def _show(parts: list) -> str:
 
 def _encode(value, parts: list, arrays: dict, open_containers: set, modules: ModuleWriter):
     """The JSON description of ``value``; its arrays are added to ``arrays`` by name, its modules to ``modules``."""
-    # Arrays and NumPy scalars first: np.float64 is a subclass of float, yet it should
+    if isinstance(value, Tensor):
+        return modules.tensor_reference(value, parts)
+    # Arrays and NumPy scalars before numbers: np.float64 is a subclass of float, yet it should
     # come back as np.float64, not as a Python float.
-    if isinstance(value, Tensor) or backend.is_array(value) or backend.is_numpy_scalar(value):
+    if backend.is_array(value) or backend.is_numpy_scalar(value):
         return _encode_array(value, parts, arrays)
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -239,15 +254,16 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
     opened for reading, such as ``open(path, "rb")`` or an ``io.BytesIO``, read from its
     current position) and return the structure that was saved, as ``torch.load(f)``.
 
-    With ``map_location=None`` (the default) arrays come back as NumPy arrays, as
-    ``Module.state_dict()`` gives them, and ``model.load_state_dict(tr.load(f))``
-    puts them on the model's own device. With ``map_location="cpu"``, ``"cuda"`` or
-    ``"cuda:N"`` (or a device object whose ``str()`` is one of those) every array of
-    numbers or bools comes back as a ``Tensor`` on that device, as
-    ``torch.load(f, map_location=...)`` gives tensors there. A dict or a function as
+    Saved Tensors come back as Tensors (``nn.Parameter``\\s as Parameters), with their dtype and
+    ``requires_grad``, without ``grad`` or graph, as ``torch.load`` gives them: with
+    ``map_location=None`` (the default) on the device each was saved from, so
+    ``model.load_state_dict(tr.load(f))`` and ``sd["weight"].clone()`` work as in PyTorch. With
+    ``map_location="cpu"``, ``"cuda"`` or ``"cuda:N"`` (or a device object whose ``str()`` is one
+    of those) they come back on that device, and so does every saved NumPy array of numbers or
+    bools, as a ``Tensor``; without it NumPy arrays come back as NumPy arrays, as they were saved
+    (and as files written before Tensors were stored give their arrays back). A dict or a function as
     ``map_location`` (which ``torch.load`` also takes) raises ``TypeError``: not supported.
-    Saved tensors come back as arrays (or tensors with ``map_location``), without
-    ``grad``. Mappings come back as ``dict`` (order kept), NumPy scalars as NumPy scalars.
+    Mappings come back as ``dict`` (order kept), NumPy scalars as NumPy scalars, numbers as numbers.
 
     A file holding a whole module (``tr.save(model, f)``) gives the module back, rebuilt
     without running its class's ``__init__`` (see ``module_archive.py``): its parameters and
@@ -300,9 +316,12 @@ def _read(file, name: str, device: str | None, weights_only: bool | None):
     try:
         archive = Archive(file)
         structure = _read_structure(archive)
-        modules = read_modules(structure, archive, device, weights_only) if "modules" in structure else None
+        modules = tensors = None  # a version 1 file has neither table
+        if "modules" in structure:
+            modules, tensors = read_tables(structure, archive, device, weights_only,
+                                           modules_required=structure["version"] == MODULE_VERSION)
         try:
-            value = _decode(structure["root"], archive, device, modules)
+            value = _decode(structure["root"], archive, device, modules, tensors)
         except RecursionError:
             raise Corrupt(f"{STRUCTURE} is nested too deeply") from None
         archive.check_all_read()
@@ -349,25 +368,25 @@ def _read_structure(archive: Archive) -> dict:
     if not isinstance(structure, dict) or structure.get("format") != FORMAT or "root" not in structure:
         raise Corrupt(f"{STRUCTURE} does not describe a {FORMAT} checkpoint")
     version = structure.get("version")
-    if version not in (VERSION, MODULE_VERSION) or isinstance(version, bool):
-        raise Corrupt(f"format version {version!r} is not supported (this version reads {VERSION} and "
-                      f"{MODULE_VERSION})")
-    expected = {"format", "root", "version"} | ({"modules", "tensors"} if version == MODULE_VERSION else set())
+    if version not in (VERSION, MODULE_VERSION, TENSOR_VERSION) or isinstance(version, bool):
+        raise Corrupt(f"format version {version!r} is not supported (this version reads {VERSION}, "
+                      f"{MODULE_VERSION} and {TENSOR_VERSION})")
+    expected = {"format", "root", "version"} | ({"modules", "tensors"} if version != VERSION else set())
     if set(structure) != expected:
         raise Corrupt(f"{STRUCTURE} has keys {sorted(structure)}; expected {', '.join(sorted(expected))}")
     return structure
 
 
-def _decode(node, archive: Archive, device: str | None, modules: list | None = None):
-    """The Python value that the JSON ``node`` describes; ``modules`` are the file's rebuilt modules (None
-    in a version 1 file, which holds none)."""
+def _decode(node, archive: Archive, device: str | None, modules: list | None = None, tensors: list | None = None):
+    """The Python value that the JSON ``node`` describes; ``modules`` and ``tensors`` are the file's rebuilt
+    modules and its tensors (None in a version 1 file, which holds neither)."""
     if node is None or isinstance(node, bool | int | float | str):
         return node
     if not isinstance(node, dict) or len(node) != 1:
         raise Corrupt(f"{STRUCTURE} has an unexpected entry {node!r:.80}")
     tag, content = next(iter(node.items()))
     if tag in ("list", "tuple") and isinstance(content, list):
-        items = [_decode(item, archive, device, modules) for item in content]
+        items = [_decode(item, archive, device, modules, tensors) for item in content]
         return tuple(items) if tag == "tuple" else items
     if tag == "dict" and isinstance(content, list):
         pairs = {}
@@ -376,10 +395,12 @@ def _decode(node, archive: Archive, device: str | None, modules: list | None = N
                 raise Corrupt(f"{STRUCTURE} has a dict item {pair!r:.80} that is not a [str or int key, value] pair")
             if pair[0] in pairs:  # save writes each key once; a second would silently replace the first
                 raise Corrupt(f"{STRUCTURE} has the dict key {pair[0]!r} twice")
-            pairs[pair[0]] = _decode(pair[1], archive, device, modules)
+            pairs[pair[0]] = _decode(pair[1], archive, device, modules, tensors)
         return pairs
     if tag == "module" and modules is not None and type(content) is int and 0 <= content < len(modules):
         return modules[content]
+    if tag == "tensor" and tensors is not None and type(content) is int and 0 <= content < len(tensors):
+        return tensors[content]
     if tag in ("array", "scalar") and isinstance(content, str) and content != STRUCTURE_ENTRY:
         array = archive.array(content)
         if tag == "scalar":

@@ -209,21 +209,36 @@ class Module:
         return self.to(f"cuda:{device}" if isinstance(device, int) else (device or "cuda"))
 
     # ------------------------------------------------------------ state
-    def state_dict(self) -> OrderedDict:
-        """Every parameter and buffer by dotted name, as NumPy arrays (copies on the host)."""
-        state = OrderedDict()
+    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+        """Every parameter and buffer by dotted name, as PyTorch's ``state_dict``: an ``OrderedDict``
+        of Tensors in registration order (``named_modules`` order, parameters before buffers).
+
+        With ``keep_vars=False`` (the default) each value is ``tensor.detach()``: it shares the
+        parameter's memory (and version counter), so a later in-place change of the model, such as
+        an optimizer step, shows in it, exactly as in PyTorch; it has no ``grad_fn`` and does not
+        require grad. Snapshot with ``{k: v.clone() for k, v in model.state_dict().items()}`` (or
+        ``copy.deepcopy``), as in PyTorch. ``keep_vars=True`` gives the ``Parameter``\\s and buffers
+        themselves. Entries are written into ``destination`` (an ``OrderedDict`` is made when None)
+        with ``prefix`` before each key, and ``destination`` is returned, as PyTorch's arguments do.
+        """
+        if destination is None:
+            destination = OrderedDict()
+        elif not isinstance(destination, dict):  # entries are assigned by key, as PyTorch does
+            raise TypeError(f"state_dict: destination must be a dict (or None), got {type(destination).__name__}")
+        if not isinstance(prefix, str):
+            raise TypeError(f"state_dict: prefix must be a str, got {type(prefix).__name__}")
         for module_name, module in self.named_modules():
             for registry in (module._parameters, module._buffers):
                 for name, tensor in registry.items():
                     if tensor is not None:
-                        key = f"{module_name}.{name}" if module_name else name
-                        state[key] = backend.to_numpy(tensor.array).copy()
-        return state
+                        key = f"{prefix}{module_name}.{name}" if module_name else f"{prefix}{name}"
+                        destination[key] = tensor if keep_vars else tensor.detach()
+        return destination
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy values from ``state_dict`` (NumPy arrays, tensors or anything array-like)
-        into this module's parameters and buffers, in place, keeping each one's dtype,
-        device and memory (optimizers and views keep seeing them).
+        """Copy values from ``state_dict`` (tensors, as ``state_dict()`` and ``tr.load`` give them,
+        NumPy arrays, or anything array-like) into this module's parameters and buffers, in
+        place, keeping each one's dtype, device and memory (optimizers and views keep seeing them).
 
         All or nothing: every key, shape and value is checked before anything is written,
         and one error lists every problem (with ``strict``, the default, missing and

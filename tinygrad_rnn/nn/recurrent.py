@@ -60,10 +60,8 @@ class _RecurrentLayer(_RecurrentParameters):
     The default is fused because it measured 2.5 to 7 times faster forward + backward
     (benchmarks/rnn_training.py and tests/test_bptt.py hold the two to the same numbers):
     e.g. an LSTM with T=32, N=16, H=64 took 3.0 ms fused and 15.6 ms composed on one CPU core.
-
-    An LSTM with ``proj_size > 0`` always runs the composed road: ``bptt.py`` has no hand-derived
-    backward for the projection, so ``impl="fused"`` (the default) falls back to ``"composed"`` for
-    such a layer, and its ``impl`` attribute says so (``LSTM(4, 8, proj_size=3).impl == "composed"``).
+    The ``impl`` attribute is the road the layer runs. An LSTM with ``proj_size > 0`` runs either
+    road too: its fused kind is the LSTM's ``projected`` variant in ``bptt.CELL_KINDS`` ("lstm_proj").
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -82,7 +80,7 @@ class _RecurrentLayer(_RecurrentParameters):
         if isinstance(proj_size, bool) or not isinstance(proj_size, int) or not 0 <= proj_size < hidden_size:
             raise ValueError(f"{name}: proj_size must be an integer in [0, hidden_size={hidden_size}) "
                              f"(0: no projection), got {proj_size!r}")
-        self.impl = "composed" if proj_size else impl  # no fused backward for the projection: see the docstring
+        self.impl = impl
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
         self.proj_size = proj_size
@@ -178,6 +176,8 @@ class _RecurrentLayer(_RecurrentParameters):
         """One layer, one direction, step by step with Tensor ops: BPTT is the engine's."""
         w_ih, w_hh, b_ih, b_hh, w_hr = weights
         steps = layer_input.shape[0]
+        if b_hh is not None and self._kind.name != "gru":  # b_ih and b_hh both enter a_t as they are: add them
+            b_ih, b_hh = b_ih + b_hh, None  # once for all steps, not once per step (the GRU's b_hn sits inside r ⊙ ·)
         projected = _project(layer_input, w_ih, b_ih).unbind(0)  # all time steps in one product
         w_hh_t, w_hr_t = w_hh.T, (None if w_hr is None else w_hr.T)
         outputs = [None] * steps
@@ -189,9 +189,12 @@ class _RecurrentLayer(_RecurrentParameters):
         return stack(outputs), state
 
     def _run_fused(self, layer_input: Tensor, state: tuple, weights: tuple, reverse: bool, running) -> tuple:
-        """One layer, one direction, as one graph node whose backward is ``bptt.py``'s (no projection)."""
-        present = tuple(w for w in weights[:4] if w is not None)
-        results = FusedRecurrence.apply(layer_input, *state, *present, kind=self._kind, reverse=reverse,
+        """One layer, one direction, as one graph node whose backward is ``bptt.py``'s. With a projection
+        (``proj_size``) the node runs the kind's ``projected`` variant, W_hr after the biases."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = weights
+        present = tuple(w for w in (w_ih, w_hh, b_ih, b_hh) if w is not None)
+        kind, extra = (self._kind, ()) if w_hr is None else (self._kind.projected, (w_hr,))
+        results = FusedRecurrence.apply(layer_input, *state, *present, *extra, kind=kind, reverse=reverse,
                                         mask=running, has_bias=len(present) == 4)
         return results[0], tuple(results[1:])
 
@@ -310,9 +313,9 @@ class LSTM(_RecurrentLayer):
     ``proj_size=P`` (0 < P < hidden_size) projects each step's hidden state, as PyTorch's:
     h_t = (o ⊙ tanh(c_t)) W_hrᵀ with ``weight_hr_l{k}`` (P, H), so h (and each layer's output per
     direction) has P features, ``weight_hh`` is (4H, P), a next layer's input is P·D, h_0 is
-    (D·num_layers, N, P) and c_0 stays (D·num_layers, N, H). Such a layer runs the composed road
-    whatever ``impl`` says (no hand-derived backward for it in ``bptt.py``); its ``impl`` attribute
-    reports ``"composed"``."""
+    (D·num_layers, N, P) and c_0 stays (D·num_layers, N, H). Such a layer runs on either road, fused by
+    default (``bptt.lstm_proj_forward`` and ``lstm_proj_backward``, derived in docs/bptt.md section 3b)
+    or ``impl="composed"``, like any other."""
 
     mode = "LSTM"
 

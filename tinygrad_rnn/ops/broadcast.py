@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..autograd import Function
+
 
 def broadcast_shape(op_name: str, *shapes: tuple) -> tuple:
     """The shape NumPy broadcasting gives ``shapes``, or an error that names them all."""
@@ -26,12 +28,27 @@ def sum_to_shape(grad, shape: tuple):
     axes where the input had size 1; every copy fed the output, so the gradient of
     the input is the sum of the gradients of all its copies.
     """
-    if grad.shape == shape:
+    if grad.shape == tuple(shape):
         return grad
-    lead = grad.ndim - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    summed = grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True)
-    return reshape_to(summed, shape)
+    return SumTo.apply(grad, shape=tuple(shape))
+
+
+class SumTo(Function):
+    """``sum_to_shape`` as one node (it runs in the backward of every broadcasting op, so one
+    node instead of a sum and a reshape): sum over the axes broadcasting added in front and the
+    axes it stretched from 1, then drop the added ones. Its own backward broadcasts back."""
+
+    saves_inputs = False
+    saves_output = False
+
+    def forward(self, x, shape):
+        self.input_shape = x.shape
+        lead = x.ndim - len(shape)
+        stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+        return x.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+
+    def backward(self, grad):
+        return grad.expand(self.input_shape)
 
 
 def reshape_to(tensor, shape: tuple):

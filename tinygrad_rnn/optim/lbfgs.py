@@ -62,7 +62,7 @@ class LBFGS(Optimizer):
     global, kept under the first parameter (``func_evals``, ``n_iter``, ``d``, ``t``,
     ``old_dirs`` (the y_i), ``old_stps`` (the s_i), ``ro``, ``H_diag``, ``prev_flat_grad``,
     ``prev_loss``), so a later ``step`` continues from the memory of the earlier ones;
-    ``state_dict`` saves it (flat vectors as NumPy arrays) and ``load_state_dict`` restores it.
+    ``state_dict`` saves it (flat vectors as Tensors) and ``load_state_dict`` restores it.
     PyTorch also keeps its two-loop scratch list ``al`` there; here it is local to the step.
     Scalars are Python floats: with float64 parameters this is PyTorch's arithmetic; with
     float32 ones PyTorch rounds its scalars to float32, so the two agree only to float32

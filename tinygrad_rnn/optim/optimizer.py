@@ -1,5 +1,5 @@
 """The ``Optimizer`` base class: parameter groups, per-parameter state, ``step``,
-``zero_grad`` and a ``state_dict`` made of NumPy arrays and Python numbers.
+``zero_grad`` and a ``state_dict`` made of Tensors and Python numbers, as PyTorch's.
 
 An optimizer holds *references* to the parameters and changes their values in
 place (``p.array -= ...``), so a model and its optimizer always see the same
@@ -11,13 +11,13 @@ and loading) lives here, once.
 State arrays (momentum buffers, moment estimates) are raw arrays of the
 parameter's array module (``p.xp``: NumPy or CuPy), on the parameter's device and
 with its dtype, under the same names PyTorch uses (``"momentum_buffer"``,
-``"exp_avg"``, ...).
+``"exp_avg"``, ...); ``state_dict()`` hands out copies of them as Tensors.
 """
 
 from __future__ import annotations
 
 from ..autograd import enable_grad, no_grad
-from ..backend import device_of, is_array, is_numpy_scalar, to_device, to_numpy
+from ..backend import device_of, is_array, is_numpy_scalar, to_device
 from ..tensor import Tensor
 
 
@@ -50,20 +50,21 @@ def new_state_array(p: Tensor, value):
 
 
 # ---------------------------------------------------------------- conversions for state_dict
-def _to_plain(value):
-    """A copy of ``value`` made of NumPy arrays, Python numbers, lists and dicts only,
-    so a state dict can be saved without pickle (e.g. ``.npz`` plus JSON)."""
+def _to_saved(value):
+    """A copy of ``value`` for ``state_dict``: arrays (and tensors) become detached Tensors with
+    memory of their own, on the same device and with the same dtype (PyTorch's optimizer state holds
+    tensors, so ``v.clone()``, ``v.to(device)``, ``tr.save`` work on them); NumPy scalars become Python
+    numbers; tuples become lists, so the hyperparameters also survive JSON."""
     if isinstance(value, Tensor):
         value = value.array
     if is_numpy_scalar(value):
         return value.item()
-    if hasattr(value, "shape") and hasattr(value, "dtype"):  # an array of any backend (NumPy, CuPy, ...)
-        host = to_numpy(value)
-        return host.copy() if host is value else host  # a CuPy transfer is already a copy
+    if hasattr(value, "shape") and hasattr(value, "dtype"):  # an array of any backend (NumPy, CuPy, strict)
+        return Tensor._wrap(value.copy())
     if isinstance(value, tuple | list):
-        return [_to_plain(v) for v in value]
+        return [_to_saved(v) for v in value]
     if isinstance(value, dict):
-        return {k: _to_plain(v) for k, v in value.items()}
+        return {k: _to_saved(v) for k, v in value.items()}
     return value
 
 
@@ -192,26 +193,31 @@ class Optimizer:
 
     # ------------------------------------------------------------ saving and loading
     def state_dict(self) -> dict:
-        """The optimizer's state as plain data, as in PyTorch::
+        """The optimizer's state, as in PyTorch::
 
-            {"state": {0: {"step": 3, "exp_avg": ndarray, ...}, ...},
+            {"state": {0: {"step": 3, "exp_avg": Tensor, ...}, ...},
              "param_groups": [{"lr": 0.001, ..., "params": [0, 1, 2]}, ...]}
 
-        Parameters are numbered across groups in order; arrays are NumPy copies on the
-        host, numbers are Python numbers, so it saves without pickle.
+        Parameters are numbered across groups in order. State arrays come as Tensors (detached,
+        on the parameter's device, with its dtype), numbers as Python numbers, so ``tr.save``
+        writes it without pickle. Two differences from PyTorch, on purpose: the tensors are
+        copies, so the dict is a snapshot that later steps do not change (PyTorch's holds the
+        optimizer's own tensors, which is why scripts ``copy.deepcopy`` it; that still works);
+        and ``"step"`` is a Python int (PyTorch's Adam, RMSprop and Adagrad keep a 0-d float tensor).
         """
         index: dict = {}  # parameter -> its number
         groups = []
         for group in self.param_groups:
-            saved = {key: _to_plain(value) for key, value in group.items() if key != "params"}
+            saved = {key: _to_saved(value) for key, value in group.items() if key != "params"}
             saved["params"] = [index.setdefault(p, len(index)) for p in group["params"]]
             groups.append(saved)
-        state = {index[p]: _to_plain(s) for p, s in self.state.items() if s and p in index}
+        state = {index[p]: _to_saved(s) for p, s in self.state.items() if s and p in index}
         return {"state": dict(sorted(state.items())), "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore hyperparameters and state saved by ``state_dict``. Arrays go to each
-        parameter's device, floating ones to its dtype. The groups must match this
+        """Restore hyperparameters and state saved by ``state_dict`` (as it gives them, as ``tr.load``
+        gives them back, or with NumPy arrays or, after JSON, nested lists). Values are copied: tensors
+        and arrays go to each parameter's device, floating ones to its dtype. The groups must match this
         optimizer's: same number of groups and of parameters in each."""
         name = type(self).__name__
         saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]

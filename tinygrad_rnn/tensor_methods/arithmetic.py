@@ -115,13 +115,49 @@ class ArithmeticMethods(TensorBase):
         """Matrix product ``self @ other`` (1-D, 2-D or batched, as NumPy's matmul)."""
         return self @ other
 
-    def add(self, other) -> Tensor:
-        """``self + other``."""
-        return self + other
+    def add(self, other, *, alpha=1) -> Tensor:
+        """``self + alpha * other`` (``tr.add``)."""
+        if type(alpha) is int and alpha == 1:
+            return self + other
+        from ..functional_forms import add  # it sits above this module
 
-    def sub(self, other) -> Tensor:
-        """``self - other``."""
-        return self - other
+        return add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1) -> Tensor:
+        """``self - alpha * other`` (``tr.sub``)."""
+        if type(alpha) is int and alpha == 1:
+            return self - other
+        from ..functional_forms import sub  # it sits above this module
+
+        return sub(self, other, alpha=alpha)
+
+    def __floordiv__(self, other):
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other):
+        from ..functional_forms import div  # it sits above this module
+
+        return div(other, self, rounding_mode="floor")
+
+    def __mod__(self, other):
+        return self.remainder(other)
+
+    def __rmod__(self, other):
+        from ..functional_forms import remainder  # it sits above this module
+
+        return remainder(other, self)
+
+    def floor_divide(self, other) -> Tensor:
+        """``self // other``: the quotient rounded down, as ``tr.div(self, other, rounding_mode="floor")``."""
+        from ..functional_forms import div  # it sits above this module
+
+        return div(self, other, rounding_mode="floor")
+
+    def remainder(self, other) -> Tensor:
+        """``self % other``, with the sign of ``other`` as in Python and PyTorch (``tr.remainder``)."""
+        from ..functional_forms import remainder  # it sits above this module
+
+        return remainder(self, other)
 
     def mul(self, other) -> Tensor:
         """``self * other``."""
@@ -164,6 +200,26 @@ class ArithmeticMethods(TensorBase):
     def eq(self, other) -> Tensor:
         """Elementwise ``self == other`` as a bool tensor."""
         return self == other
+
+    def ne(self, other) -> Tensor:
+        """Elementwise ``self != other`` as a bool tensor."""
+        return self != other
+
+    def lt(self, other) -> Tensor:
+        """Elementwise ``self < other`` as a bool tensor."""
+        return self < other
+
+    def le(self, other) -> Tensor:
+        """Elementwise ``self <= other`` as a bool tensor."""
+        return self <= other
+
+    def gt(self, other) -> Tensor:
+        """Elementwise ``self > other`` as a bool tensor."""
+        return self > other
+
+    def ge(self, other) -> Tensor:
+        """Elementwise ``self >= other`` as a bool tensor."""
+        return self >= other
 
     def any(self) -> Tensor:
         """True if any element is nonzero (a bool tensor)."""

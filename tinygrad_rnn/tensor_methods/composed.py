@@ -70,7 +70,14 @@ class ComposedMethods(TensorBase):
         return where(flat, 0.0, where(flat, 1.0, variance).sqrt())
 
     def amin(self, dim=None, keepdim=None, *, axis=None, keepdims=None) -> Tensor:
-        """Smallest value over ``dim``: min x = -max(-x), so ties share the gradient as in ``amax``."""
+        """Smallest value over ``dim``: min x = -max(-x), so ties share the gradient as in ``amax``.
+        Unsigned and bool tensors (no gradient) are reduced directly: their -x wraps around."""
+        if self.dtype.kind in "bu":
+            dim, keepdim = dim_and_keepdim("amin", dim, keepdim, axis, keepdims)
+            if self.numel() == 0:
+                raise ValueError(f"amin: cannot reduce an empty tensor of shape {self.shape}")
+            return self._wrap(backend.as_array(self.array.min(axis=reduced_axes("amin", dim, self.ndim),
+                                                              keepdims=bool(keepdim))))
         return -(-self).amax(dim, keepdim, axis=axis, keepdims=keepdims)
 
     def _shifted_by_max(self, name: str, dim) -> tuple:
@@ -110,6 +117,12 @@ class ComposedMethods(TensorBase):
         axes, shifted, _ = self._shifted_by_max("softmax", dim)
         e = shifted.exp()
         return e / e.sum(axes, keepdim=True)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """A 1-D tensor's values on a diagonal of a square matrix, or a 2-D tensor's diagonal (``tr.diag``)."""
+        from ..functional_forms import diag  # it sits above this module
+
+        return diag(self, diagonal)
 
     def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
         """The vector p-norm over ``dim`` (all elements if None): ``(Σ|x|^p)^(1/p)``.

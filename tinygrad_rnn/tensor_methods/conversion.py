@@ -71,6 +71,12 @@ class ConversionMethods(TensorBase):
             )
         return bool(self.array.item())
 
+    def __format__(self, format_spec: str) -> str:
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its Python number, as in PyTorch; others as ``str``."""
+        if self.ndim == 0:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
+
     def __index__(self) -> int:
         if self.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError(f"only one-element integer tensors can be used as an index, got {self.dtype} {self.shape}")
@@ -176,6 +182,20 @@ class ConversionMethods(TensorBase):
         """Ones of ``shape`` with this tensor's dtype and device."""
         with backend.device_of_array_context(self.array):
             return self._wrap(self.xp.ones(shape_arg(shape), dtype=self.dtype))
+
+    def new_full(self, size, fill_value) -> Tensor:
+        """``fill_value`` everywhere in a tensor of ``size``, with this tensor's dtype and device."""
+        with backend.device_of_array_context(self.array):
+            return self._wrap(self.xp.full(shape_arg((size,)), fill_value, dtype=self.dtype))
+
+    def new_empty(self, *shape) -> Tensor:
+        """PyTorch's uninitialised tensor of ``shape`` like this one, made here as zeros (``new_zeros``)."""
+        return self.new_zeros(*shape)
+
+    @property
+    def is_cuda(self) -> bool:
+        """True when the tensor is on a CUDA GPU."""
+        return str(self.device).startswith("cuda")
 
 
 _TYPE_NAMES = {

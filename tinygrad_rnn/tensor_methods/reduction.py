@@ -1,7 +1,9 @@
 """Reductions that are ops of their own: ``sum``, ``prod``, ``cumsum`` and ``amax`` (``ops/reduce.py``),
-``max``/``min`` with their indices, ``argmax``/``argmin`` (no gradient), and sorting: ``argsort`` (no
-gradient), ``sort`` and ``topk``, whose values are a ``gather`` of the sorting indices. The reductions
-composed from these (``mean``, ``var``, ``logsumexp``, ``norm``, ...) are in ``composed.py``.
+``max``/``min`` with their indices (the values a ``gather`` of them), ``argmax``/``argmin`` (no
+gradient), and sorting: ``argsort`` (no gradient), ``sort`` and ``topk``, whose values are a ``gather``
+of the sorting indices. Each method's docstring gives its rule for ties and where PyTorch's CPU kernels
+may differ. The reductions composed from these (``mean``, ``var``, ``logsumexp``, ``norm``, ...) are in
+``composed.py``.
 
 Every reduction takes its dimensions as PyTorch spells them (``dim=``, ``keepdim=``) or as NumPy
 does (``axis=``, ``keepdims=``); ``dim_and_keepdim`` is the one place that reads the two spellings.
@@ -93,28 +95,48 @@ class ReductionMethods(TensorBase):
         return ops.Max.apply(self, axes=reduced_axes("amax", dim, self.ndim), keepdims=keepdim)
 
     def max(self, dim=None, keepdim=None, *, axis=None, keepdims=None):
-        """Largest value. With an int ``dim`` (PyTorch's spelling) returns
-        ``(values, indices)`` as PyTorch does; with ``axis=`` (NumPy's) only values."""
+        """Largest value. With an int ``dim`` (PyTorch's spelling) returns ``(values, indices)`` as PyTorch
+        does; with ``axis=`` (NumPy's) or no dim, only values.
+
+        Ties, as PyTorch on CPU: the index is that of the *first* largest element of the slice, and NaN
+        counts as largest (the first NaN wins), exactly as ``argmax``. The values are those elements
+        (a ``gather`` of the indices), so, as in PyTorch, the whole gradient of each value goes to the
+        element its index names; ``amax`` and ``max()`` without a dim split it evenly among ties."""
         dims, keepdim = dim_and_keepdim("max", dim, keepdim, axis, keepdims)
-        values = self.amax(dims, keepdim)
         if dim is not None and not isinstance(dim, tuple | list):
-            return ValuesIndices(values, self.argmax(dim, keepdim))
-        return values
+            return self._picked("max", dim, keepdim)
+        return self.amax(dims, keepdim)
 
     def min(self, dim=None, keepdim=None, *, axis=None, keepdims=None):
-        """Smallest value; ``(values, indices)`` for an int ``dim``, as ``max``."""
+        """Smallest value; ``(values, indices)`` for an int ``dim``, as ``max``: the first smallest
+        element of the slice (NaN wins here too: the first NaN, as in PyTorch), and the
+        gradient of each value goes to that element."""
         dims, keepdim = dim_and_keepdim("min", dim, keepdim, axis, keepdims)
-        values = self.amin(dims, keepdim)
         if dim is not None and not isinstance(dim, tuple | list):
-            return ValuesIndices(values, self.argmin(dim, keepdim))
-        return values
+            return self._picked("min", dim, keepdim)
+        return self.amin(dims, keepdim)
+
+    def _picked(self, name: str, dim, keepdim: bool) -> ValuesIndices:
+        """``max(dim)``/``min(dim)``: the index of the first extreme (NaN first) and the value there, read
+        with ``gather`` so that its gradient goes to that one element (PyTorch's rule for these two)."""
+        indices = self.argmax(dim, True) if name == "max" else self.argmin(dim, True)
+        if self.ndim == 0:  # a 0-d tensor: dim 0 or -1 names the one element
+            return ValuesIndices(self.reshape(()), indices.reshape(()))
+        axis = check_dim(name, dim, self.ndim)
+        values = self.gather(axis, indices)
+        return ValuesIndices(values, indices) if keepdim else ValuesIndices(values.squeeze(axis), indices.squeeze(axis))
 
     def argmax(self, dim=None, keepdim=None, *, axis=None, keepdims=None) -> Tensor:
-        """Index of the largest value over ``dim`` (of the flattened tensor if None). No gradient."""
+        """Index of the largest value over ``dim`` (of the flattened tensor if None). No gradient.
+
+        Ties, as PyTorch on CPU (checked against it for every size and dtype, ``dim`` or not): the
+        index of the *first* largest element, NaN counting as larger than every number (so the first
+        NaN, if any). ``argmax(tensor([1., 3., 3.]))`` is 1; ``argmax(tensor([1., nan, 3., nan]))`` is 1."""
         return self._arg("argmax", self.xp.argmax, *dim_and_keepdim("argmax", dim, keepdim, axis, keepdims))
 
     def argmin(self, dim=None, keepdim=None, *, axis=None, keepdims=None) -> Tensor:
-        """Index of the smallest value over ``dim``. No gradient."""
+        """Index of the smallest value over ``dim``. No gradient. Ties, as PyTorch on CPU: the *first*
+        smallest element, except that NaN wins here too (the first NaN, if any), as in PyTorch."""
         return self._arg("argmin", self.xp.argmin, *dim_and_keepdim("argmin", dim, keepdim, axis, keepdims))
 
     def _arg(self, name: str, function, dim, keepdim: bool) -> Tensor:
@@ -125,10 +147,18 @@ class ReductionMethods(TensorBase):
 
     # ------------------------------------------------------------ sorting
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-        """The indices that sort ``self`` along ``dim`` (int64). Always stable: equal elements keep
-        their order, ascending or descending, and NaN counts as larger than every number (last
-        ascending, first descending), as in PyTorch. PyTorch's ``stable=False`` leaves the order of
-        equal elements unspecified; here it is the stable order either way. No gradient."""
+        """The indices that sort ``self`` along ``dim`` (int64). No gradient.
+
+        NaN counts as larger than every number (last ascending, first descending), and equal elements
+        keep their order, ascending or descending: the stable order, whatever ``stable`` says.
+
+        Against PyTorch on CPU: ``stable=True`` gives PyTorch's order exactly. With ``stable=False`` (its
+        default) PyTorch sorts each slice with libstdc++'s ``std::sort`` (introsort), whose order of
+        equal elements is the stable one for slices of at most 16 elements (it finishes with an
+        insertion sort) and depends on the whole slice beyond that: there the values agree, and the
+        indices of tied elements may be ordered differently from PyTorch's. Slices without equal values
+        (NaNs count as equal to each other, as do 0.0 and -0.0) agree, and so do ascending sorts of 1-d
+        integer tensors of 32768 elements or more, which PyTorch radix-sorts (stably)."""
         if self.ndim == 0:
             check_dim("argsort", dim, 0)
             with backend.device_of_array_context(self.array):
@@ -138,17 +168,31 @@ class ReductionMethods(TensorBase):
             return self._wrap(stable_argsort(self.xp, self.array, axis, bool(descending)))
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
-        """``(values, indices)``: ``self`` sorted along ``dim`` and where each value came from, as
-        ``argsort`` orders them (stable, NaN largest). The values are differentiable: each gets the
-        gradient of its place in the output (``gather``)."""
+        """``(values, indices)``: ``self`` sorted along ``dim`` and where each value came from, in
+        ``argsort``'s order (stable whatever ``stable`` says, NaN largest; PyTorch's order exactly with
+        ``stable=True``, and with ``stable=False`` for slices of at most 16 elements or without ties: see
+        ``argsort``). The values are differentiable: each gets the gradient of its place in the output
+        (``gather``), so a tied value's gradient goes to the element its index names."""
         indices = self.argsort(dim, descending, stable)
         return ValuesIndices(self.gather(dim, indices), indices)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:
         """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements along ``dim``,
-        best first. Ties: the earlier element ranks first (the stable sort's order); PyTorch leaves the
-        order of ties, and which of them a too-small ``k`` keeps, unspecified. ``sorted=False`` gives the
-        same sorted result (PyTorch then allows any order). The values are differentiable (``gather``)."""
+        best first, NaN counting as largest. The values are differentiable (``gather``): each value's
+        gradient goes to the element its index names.
+
+        Ties: the first ``k`` of the stable sort, so among equal values the earlier element is kept and
+        ranks first; ``sorted=False`` gives that same sorted result.
+
+        Against PyTorch on CPU, whose ``topk`` has no rule for ties: for a slice of n elements it runs
+        libstdc++'s ``std::partial_sort`` (a heap) when 64·k <= n, else ``std::nth_element`` followed,
+        with ``sorted=True``, by ``std::sort`` of the first k - 1; equal values come out in whatever
+        order those leave them, and which of the values tied with the k-th are kept depends on the
+        whole slice. The values always agree (with ``sorted=True``). The indices agree where the slice
+        has no ties (``sorted=True``, or ``sorted=False`` with 64·k <= n: otherwise PyTorch leaves the k
+        unsorted), for k = 1 when 64 <= n (the heap keeps the first best), and for n <= 3; with ties
+        elsewhere PyTorch's indices point at the same values in another order or at other tied
+        elements: ``tensor([2., 2., 1., 2.]).topk(2)`` is indices ``[0, 1]`` here, ``[1, 3]`` in PyTorch."""
         size = self.shape[check_dim("topk", dim, self.ndim)] if self.ndim else 1
         try:
             count = None if isinstance(k, bool) else operator.index(k)
@@ -176,9 +220,9 @@ def accumulation_source(tensor: Tensor, dtype) -> Tensor:
 
 def stable_argsort(xp, array, axis: int, descending: bool):
     """Indices sorting ``array`` along ``axis`` stably (equal elements keep their order), NaN last
-    ascending and first descending, as PyTorch. Descending: sort the reversed array ascending, stably,
-    and reverse the result; that keeps equal elements in their original order, where sorting the
-    negated values would break on unsigned integers and on NaN."""
+    ascending and first descending: PyTorch's ``sort(stable=True)`` exactly. Descending: sort the reversed
+    array ascending, stably, and reverse the result; that keeps equal elements in their original order,
+    where sorting the negated values would break on unsigned integers and on NaN."""
     if not descending:
         return _argsort(xp, array, axis).astype(backend.int64, copy=False)
     order = xp.flip(_argsort(xp, xp.flip(array, axis=axis), axis), axis=axis)

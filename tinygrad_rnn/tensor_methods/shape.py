@@ -49,6 +49,10 @@ class ShapeMethods(TensorBase):
         """The number of elements."""
         return int(self.array.size)
 
+    def nelement(self) -> int:
+        """The number of elements (PyTorch's other name of ``numel``)."""
+        return int(self.array.size)
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
