@@ -95,7 +95,7 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
         for key, (tensor, grad) in leaves.items():  # a leaf's gradient is complete only now
             found[key] = (tensor, _run_hooks(tensor, grad))
     if not retain_graph:
-        for node in processed:
+        for node in reversed(processed):  # leaves' end first: each node's outputs are still alive to describe
             node.release()
     return found
 

@@ -148,47 +148,28 @@ class Function:
         The graph's *structure* stays walkable (``next_functions``, ``tr.graph.show``): the
         edges, which inputs wanted a gradient, weak references to the leaf inputs (the
         ``AccumulateGrad.variable`` of each) and the shape and dtype of every input and
-        output (what the reprs print). The producers of the inputs are told their output's
-        shape here too: once consumers drop their inputs, a producer's output may be gone.
-        This runs once per node per backward, so it is one plain loop."""
+        output (what the reprs print). The engine releases the nodes of a walk from the
+        leaves' end, so a node's outputs are still alive (its consumers hold them) when it
+        records their shapes. This runs once per node per backward: one pass, no lookups."""
         d = self.__dict__
         inputs = d.get("inputs")
         if inputs is None:  # freed already (or never recorded): nothing left to drop
             return
-        needs = d["needs_input_grad"]
-        meta, leaves = [], None
-        for position, (t, (fn, slot)) in enumerate(zip(inputs, d["input_edges"])):
-            array = t.array
-            info = (array.shape, array.dtype)
-            meta.append(info)
-            if fn is not None:
-                produced = fn.__dict__.get("_output_meta")
-                if produced is None:
-                    produced = fn._output_meta = [None] * len(fn.output_refs)
-                if produced[slot] is None:
-                    produced[slot] = info
-            elif needs[position]:
+        needs, edges, refs = d["needs_input_grad"], d["input_edges"], d["output_refs"]
+        leaves = None
+        for position, (fn, _) in enumerate(edges):
+            if fn is None and needs[position]:
                 if leaves is None:
                     leaves = [None] * len(inputs)
-                leaves[position] = weakref.ref(t)  # weak: a freed graph should not keep parameters alive
-        own = d.get("_output_meta")
-        if own is None or None in own:  # not all told by consumers: read the live outputs
-            for slot, ref in enumerate(d["output_refs"]):
-                out = ref()
-                if out is not None:
-                    self._remember_output(slot, (out.array.shape, out.array.dtype))
-        kept = {k: d[k] for k in ("generation", "output_refs", "output_versions", "input_edges")}
-        kept.update(_output_meta=d.get("_output_meta"), inputs=None, needs_input_grad=needs, input_meta=tuple(meta),
-                    _leaf_refs=None if leaves is None else tuple(leaves))
-        self.__dict__ = kept  # the graph's shape stays, its saved values go
-
-    def _remember_output(self, slot: int, info: tuple) -> None:
-        """Record (shape, dtype) of output ``slot`` for the reprs (kept by ``release``)."""
-        meta = self.__dict__.get("_output_meta")
-        if meta is None:
-            meta = self._output_meta = [None] * len(self.output_refs)
-        if meta[slot] is None:
-            meta[slot] = info
+                leaves[position] = weakref.ref(inputs[position])  # weak: a freed graph keeps no parameter alive
+        outputs = [ref() for ref in refs]
+        self.__dict__ = {  # the graph's shape stays, its saved values go
+            "generation": d["generation"], "output_refs": refs, "output_versions": d["output_versions"],
+            "input_edges": edges, "needs_input_grad": needs, "inputs": None,
+            "input_meta": tuple([(t.array.shape, t.array.dtype) for t in inputs]),
+            "_output_meta": [None if out is None else (out.array.shape, out.array.dtype) for out in outputs],
+            "_leaf_refs": None if leaves is None else tuple(leaves),
+        }
 
     def output_meta(self) -> tuple:
         """``(shape, dtype)`` of each output (None where unknown: the output is gone and the

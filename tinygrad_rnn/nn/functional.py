@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from .. import backend
+from .. import backend, ops
 from ..autograd import constant
 from ..tensor import Tensor, one_hot, stack, where
 from .loss_nodes import BinaryCrossEntropy, SoftmaxCrossEntropy
@@ -51,7 +51,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input has {input.shape[-1]} features (shape {input.shape}) but the weight "
             f"expects {weight.shape[-1]} (weight shape {weight.shape})"
         )
-    out = input @ weight.T
+    if input.ndim >= 2 and weight.ndim == 2:  # x Wᵀ as one node (no transpose node, in forward or backward)
+        out = ops.MatMul.apply(input, weight, transpose_b=True)
+    else:
+        out = input @ weight.T
     return out if bias is None else out + bias
 
 

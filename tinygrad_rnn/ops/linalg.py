@@ -11,11 +11,20 @@ class MatMul(Function):
 
     A 1-D ``a`` acts as a row (1, k) and a 1-D ``b`` as a column (k, 1), as in NumPy;
     batch dimensions broadcast, and their gradient is summed back.
+
+    ``transpose_a`` / ``transpose_b`` (2-D operands only) multiply by Aᵀ or Bᵀ without a
+    transpose node: a Linear layer's x Wᵀ and every 2-D product's backward (dC Bᵀ, Aᵀ dC)
+    are then one node each, and BLAS reads the transposed operand in place.
     """
 
     saves_output = False
 
-    def forward(self, a, b):
+    def forward(self, a, b, transpose_a=False, transpose_b=False):
+        self.transposed = transpose_a, transpose_b
+        if transpose_a or transpose_b:
+            if (transpose_a and a.ndim != 2) or (transpose_b and b.ndim != 2):
+                raise ValueError(f"matmul: transposed operands must be 2-D, got shapes {a.shape} and {b.shape}")
+            a, b = (a.T if transpose_a else a), (b.T if transpose_b else b)
         # PyTorch refuses integer (or bool) @ float; NumPy would promote, e.g. int64 @ float32 to float64.
         if (a.dtype.kind == "f") != (b.dtype.kind == "f"):
             floating = a.dtype if a.dtype.kind == "f" else b.dtype
@@ -49,11 +58,8 @@ class MatMul(Function):
     def backward(self, grad):
         a, b = self.inputs
         need_a, need_b = self.needs_input_grad
-        if a.ndim > 2 and b.ndim == 2:  # as in forward, the rows of every batch entry together
-            rows, grad_rows = a.reshape(-1, a.shape[-1]), grad.reshape(-1, grad.shape[-1])
-            # dL/dB = Σ over all rows of aᵀ dL/dC: one product instead of a batch of them summed after
-            return (reshape_to(grad_rows @ b.mT, a.shape) if need_a else None,
-                    rows.mT @ grad_rows if need_b else None)
+        if a.ndim >= 2 and b.ndim == 2:
+            return self._backward_of_rows(grad, a, b, need_a, need_b)
         a2 = a if a.ndim > 1 else a.reshape(1, -1)
         b2 = b if b.ndim > 1 else b.reshape(-1, 1)
         shape = list(grad.shape)  # the output's shape with the dropped 1-D axes put back
@@ -64,4 +70,28 @@ class MatMul(Function):
         grad = reshape_to(grad, tuple(shape))
         grad_a = reshape_to(sum_to_shape(grad @ b2.mT, a2.shape), a.shape) if need_a else None
         grad_b = reshape_to(sum_to_shape(a2.mT @ grad, b2.shape), b.shape) if need_b else None
+        return grad_a, grad_b
+
+    def _backward_of_rows(self, grad, a, b, need_a, need_b):
+        """The backward when B is a matrix and A is a matrix or a batch of rows (taken together,
+        as in forward). With op(X) = X or Xᵀ as the flags say, C = op(A) op(B) gives
+            dL/d op(A) = dC op(B)ᵀ,    dL/d op(B) = op(A)ᵀ dC,
+        and a transposed operand's gradient is the transpose of that: every case is one MatMul
+        with flags, never a transpose node."""
+        t_a, t_b = self.transposed
+        if a.ndim > 2:  # rows of every batch entry together (t_a is False here: only 2-D may be transposed)
+            rows, grad_rows = a.reshape(-1, a.shape[-1]), grad.reshape(-1, grad.shape[-1])
+            grad_a = reshape_to(MatMul.apply(grad_rows, b, transpose_b=not t_b), a.shape) if need_a else None
+            grad_b = None
+            if need_b:  # dL/dB = Σ over all rows of aᵀ dC: one product, not a batch of them summed after
+                grad_b = (MatMul.apply(grad_rows, rows, transpose_a=True) if t_b
+                          else MatMul.apply(rows, grad_rows, transpose_a=True))
+            return grad_a, grad_b
+        grad_a = grad_b = None
+        if need_a:  # dA = dC op(B)ᵀ, or with A transposed (dC op(B)ᵀ)ᵀ = op(B) dCᵀ
+            grad_a = (MatMul.apply(b, grad, transpose_a=t_b, transpose_b=True) if t_a
+                      else MatMul.apply(grad, b, transpose_b=not t_b))
+        if need_b:  # dB = op(A)ᵀ dC, or with B transposed (op(A)ᵀ dC)ᵀ = dCᵀ op(A)
+            grad_b = (MatMul.apply(grad, a, transpose_a=True, transpose_b=t_a) if t_b
+                      else MatMul.apply(a, grad, transpose_a=not t_a))
         return grad_a, grad_b
