@@ -123,8 +123,11 @@ for _name in _METHODS_AS_FUNCTIONS:
 del _name
 
 from . import cuda, data, graph, nn, optim, training, utils  # noqa: E402 (layers 4 and 5, nn and optimizers, build on everything above)
+from .unsupported import module_getattr as _module_getattr  # noqa: E402
 
 __version__ = "0.1.0"
+
+__getattr__ = _module_getattr(__name__)  # a missing PyTorch name says what to use instead (unsupported.py)
 
 # TINYGRAD_RNN_TRACE=1 in the environment: trace every op and backward node of the script to stderr.
 graph.trace_from_environment()

@@ -12,7 +12,7 @@ reductions, composed ops, in-place writes) and mixed into the class below.
 
 from __future__ import annotations
 
-from . import autograd, backend, ops
+from . import autograd, backend, ops, unsupported
 from .tensor_methods import (  # noqa: F401 (the functions beside the methods stay importable from here)
     ArithmeticMethods,
     ComposedMethods,
@@ -71,6 +71,17 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
         made = legacy_tensor(type(self).__name__, backend.float32, args, kwargs)
         self._init(made.array)
         self._version = made._version
+
+    def __getattr__(self, name: str):
+        """Called only when the ordinary lookup of ``name`` has failed (never for a present method, field
+        or property): a PyTorch method listed in ``unsupported.py`` raises an ``AttributeError`` saying what
+        to use instead; any other name, Python's usual one, so ``hasattr``, ``copy`` and ``pickle`` behave
+        as before. A property or an unset field that raised ``AttributeError`` raises it again, unchanged."""
+        if name in unsupported.UNSUPPORTED["tinygrad_rnn.Tensor"]:
+            raise unsupported.missing("tinygrad_rnn.Tensor", name, self)
+        if hasattr(type(self), name):  # a descriptor of the class raised: let its own error through
+            return object.__getattribute__(self, name)
+        raise unsupported.missing("tinygrad_rnn.Tensor", name, self)
 
     def _init(self, array, requires_grad: bool = False) -> None:
         self.array = array

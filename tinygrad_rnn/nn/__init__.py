@@ -1,5 +1,6 @@
 """Layer 4: modules and layers, PyTorch-shaped (``from tinygrad_rnn import nn``)."""
 
+from ..unsupported import module_getattr as _module_getattr
 from . import functional, init, utils
 from .activations import ELU, GELU, LeakyReLU, SiLU
 from .containers import ModuleDict, ParameterDict, ParameterList
@@ -35,3 +36,5 @@ from .transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+
+__getattr__ = _module_getattr(__name__)  # a missing PyTorch name says what to use instead (unsupported.py)

@@ -14,6 +14,7 @@ import numpy as np
 from .. import backend, ops
 from ..autograd import constant
 from ..tensor import Tensor, one_hot, stack, where
+from ..unsupported import module_getattr as _module_getattr
 from .loss_nodes import BinaryCrossEntropy, SoftmaxCrossEntropy
 from .special import NormalCdf
 
@@ -22,6 +23,8 @@ __all__ = [
     "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "one_hot", "relu",
     "sigmoid", "silu", "softmax", "tanh",
 ]
+
+__getattr__ = _module_getattr(__name__)  # a missing PyTorch name says what to use instead (unsupported.py)
 
 
 def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:

@@ -13,6 +13,7 @@ docstring).
 ``lr_scheduler.ReduceLROnPlateau`` follows a metric: ``scheduler.step(val_loss)``.
 """
 
+from ..unsupported import module_getattr as _module_getattr
 from . import lr_scheduler
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -20,3 +21,5 @@ from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
+
+__getattr__ = _module_getattr(__name__)  # a missing PyTorch name says what to use instead (unsupported.py)

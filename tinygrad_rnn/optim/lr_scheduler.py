@@ -20,7 +20,10 @@ import copy
 import math
 import numbers
 
+from ..unsupported import module_getattr as _module_getattr
 from .optimizer import Optimizer
+
+__getattr__ = _module_getattr(__name__)  # a missing PyTorch name says what to use instead (unsupported.py)
 
 
 class LRScheduler:
