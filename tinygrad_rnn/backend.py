@@ -278,10 +278,10 @@ def scatter_add(out, index, values) -> None:
 
 
 def quiet_math(xp):
-    """A context in which NumPy does not warn about log(0), 0/0 and the like: the op's
-    result (inf or NaN) already says it, as in PyTorch and CuPy, which never warn."""
+    """A context in which NumPy does not warn about log(0), 0/0, exp(1000) and the like: the
+    op's result (inf or NaN) already says it, as in PyTorch and CuPy, which never warn."""
     quiet = xp is np or xp is strict_module
-    return np.errstate(divide="ignore", invalid="ignore") if quiet else contextlib.nullcontext()
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore") if quiet else contextlib.nullcontext()
 
 
 _DLPACK_CPU, _DLPACK_CUDA = 1, 2  # device types in the DLPack standard
