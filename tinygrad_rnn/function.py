@@ -102,17 +102,15 @@ class Function:
         self.inputs = inputs
         # Where each input's gradient goes, fixed now: an in-place write may later give the
         # input tensor a new grad_fn, but this node consumed the value from before the write.
-        edges, versions, generation = [], [], 0
-        for t in inputs:
-            fn = t.grad_fn
-            edges.append((fn, t._output_nr))
-            versions.append(t._version[0])
+        edges = tuple([(t.grad_fn, t._output_nr) for t in inputs])
+        generation = 0
+        for fn, _ in edges:
             if fn is not None and fn.generation > generation:
                 generation = fn.generation
-        self.input_edges = tuple(edges)
+        self.input_edges = edges
         self.needs_input_grad = tuple([t.requires_grad for t in inputs])
         self.generation = generation + 1  # one more than the deepest input's: the engine's order
-        self.input_versions = tuple(versions)
+        self.input_versions = tuple([t._version[0] for t in inputs])
         # Weak, so output -> grad_fn -> output is no cycle: the graph dies with its output.
         self.output_refs = tuple([weakref.ref(out) for out in outputs])
         self.output_versions = tuple([out._version[0] for out in outputs])

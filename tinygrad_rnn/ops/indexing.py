@@ -66,13 +66,18 @@ def _dims_used(item) -> int:
     return 1
 
 
+def plain_index(items: tuple) -> Index:
+    """The plan for ``items`` that are all plain (``is_plain_item``): NumPy's basic indexing."""
+    # a trailing Ellipsis makes NumPy return a 0-d view, not a copied scalar, for x[i, j]
+    return Index(items if Ellipsis in items else items + (Ellipsis,), None)
+
+
 def make_index(items: tuple, shape: tuple, xp) -> Index:
     """The plan for ``items`` (ints, slices, None, Ellipsis, bools, integer and bool arrays on
     the device of the array to index, of shape ``shape``; ``xp`` is its array module)."""
     ndim = len(shape)
     if all(is_plain_item(item) for item in items):  # the common case: x[t], x[:, 1:3]
-        # a trailing Ellipsis makes NumPy return a 0-d view, not a copied scalar, for x[i, j]
-        return Index(items if Ellipsis in items else items + (Ellipsis,), None)
+        return plain_index(items)
     items = [_as_scalar(item) for item in items]
     for item in items:
         if not (is_plain_item(item) or isinstance(item, bool) or backend.is_array(item)):

@@ -30,12 +30,14 @@ class ShapeMethods(TensorBase):
     @property
     def T(self) -> Tensor:
         """All dimensions reversed (the transpose, for a matrix)."""
+        if self.array.ndim == 2:  # the common case (W.T in a layer), without permute's checks
+            return ops.Permute.apply(self, dims=(1, 0))
         return self.permute(*reversed(range(self.ndim)))
 
     @property
     def mT(self) -> Tensor:
         """The last two dimensions swapped (a batch of transposed matrices)."""
-        return self.transpose(-2, -1)
+        return self.T if self.array.ndim == 2 else self.transpose(-2, -1)
 
     def dim(self) -> int:
         """The number of dimensions (PyTorch's spelling of ``ndim``)."""
@@ -307,7 +309,7 @@ def _index_arrays(index, tensor: Tensor) -> ops.indexing.Index:
     device; a 0-d integer tensor selects like an int, as in PyTorch."""
     items = index if type(index) is tuple else (index,)
     if all(map(ops.indexing.is_plain_item, items)):  # x[t], x[:, 1:3]: nothing to convert
-        return ops.indexing.make_index(items, tensor.shape, None)
+        return ops.indexing.plain_index(items)
     if isinstance(index, list) and len(index) < 32 and any(
         isinstance(item, _TUPLE_LIKE_ITEMS) or item is None or item is Ellipsis or backend.is_array(item)
         for item in index
