@@ -3,9 +3,10 @@ out of scope), so that a script ported from PyTorch fails where it touches one w
 bare ``AttributeError``.
 
 ``UNSUPPORTED`` maps a namespace (``"tinygrad_rnn"``, ``"tinygrad_rnn.Tensor"``, ``"tinygrad_rnn.nn"``,
-...) to ``{name: advice}``. Each of those namespaces looks its missing names up here: the modules with
-``__getattr__ = unsupported.module_getattr(__name__)`` (PEP 562), ``Tensor`` with ``Tensor.__getattr__``;
-both are called only when the ordinary lookup has failed, so a present name costs nothing. ``missing``
+``"tinygrad_rnn.cuda"``, ``"tinygrad_rnn.utils.data"``, ...) to ``{name: advice}``. Each of those namespaces
+looks its missing names up here: the modules with ``__getattr__ = unsupported.module_getattr(__name__)``
+(PEP 562), the classes in ``CLASSES`` (``Tensor``, ``nn.Module``) with a ``__getattr__`` method; both are
+called only when the ordinary lookup has failed, so a present name costs nothing. ``missing``
 builds the error: for a listed name, ``AttributeError("tinygrad_rnn.nn.functional.pad is not supported by
 tinygrad_rnn: ...")``; for any other name, the one Python itself would raise (same message, same
 ``name``/``obj`` for its "Did you mean" hint), so ``hasattr``, ``getattr(x, name, default)``, ``copy``
@@ -58,6 +59,29 @@ _TRIPLET = "use ((anchor - positive).norm(dim=-1) - (anchor - negative).norm(dim
 _COSINE = "use (x1 * x2).sum(dim) / (x1.norm(dim=dim) * x2.norm(dim=dim)).clamp(min=eps)"
 _PAIRWISE = "use (x1 - x2 + eps).norm(dim=-1)"
 _RMS_NORM = "x * (x.square().mean(-1, keepdim=True) + eps).rsqrt() * weight"
+
+# tr.cuda
+_PICK_GPU = ("'cuda' always means cuda:0 here (tr.cuda.current_device() is 0): name the GPU instead, "
+             "x.to('cuda:1'), model.to('cuda:1'), tr.set_default_device('cuda:1')")
+_STREAMS = "no CUDA streams: every op runs on CuPy's current stream, in order; tr.cuda.synchronize() waits for it"
+_CUDA_TIMING = ("no CUDA events: time with tr.cuda.synchronize() before each time.perf_counter() "
+                "(cupy.cuda.Event for device-side timing)")
+_CUDA_GRAPHS = "no CUDA graphs: ops launch eagerly through CuPy"
+_PEAK_MEMORY = ("no allocator statistics (CuPy's pool keeps no peak): poll tr.cuda.memory_allocated() "
+                "and tr.cuda.memory_reserved()")
+_CUDA_SEED = "seed with tr.cuda.manual_seed_all(n) (or tr.manual_seed(n), every device) with a seed of your choice"
+_CUDA_RNG_STATE = ("the GPU generators' state (CuPy's, on the GPU) is not saved: reseed with "
+                   "tr.cuda.manual_seed_all(n); tr.get_rng_state() saves the CPU generator")
+_OTHER_DEVICE = "devices are 'cpu' and 'cuda' (CuPy): model.cpu() or model.cuda()"
+# nn.Module, nn.utils, utils.data
+_FORWARD_HOOK = "no module hooks: wrap forward (a subclass, or a function around model(x)) to see inputs and outputs"
+_BACKWARD_HOOK = ("no module hooks: out.register_hook(fn) on a tensor gets its gradient (p.grad holds a "
+                  "parameter's after backward())")
+_STATE_DICT_HOOK = "no state_dict hooks: edit the dict that model.state_dict() returns, or before load_state_dict"
+_REPARAMETRIZE = ("no parametrisations: keep the raw nn.Parameter and compute the weight from it in forward "
+                  "(for spectral norm, divide by an estimate of its largest singular value)")
+_DATAPIPES = "no DataPipes (deprecated in PyTorch): use a Dataset or an IterableDataset with DataLoader"
+_DATA_SUBMODULE = "everything is in tr.utils.data itself: import the name from there"
 
 # Names shared by tr.<name>(x, ...) and x.<name>(...): the advice, written for the method form.
 _BOTH = {
@@ -379,7 +403,125 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "SequentialLR": f"{_LAMBDA_LR}, switching between the phases' factors by t",
         "ChainedScheduler": f"{_LAMBDA_LR}, the product of the schedules' factors",
     },
+    "tinygrad_rnn.cuda": {
+        "amp": _AMP,
+        "set_device": _PICK_GPU,
+        "device": _PICK_GPU,
+        "device_of": "use x.device ('cpu' or 'cuda:N')",
+        "Stream": _STREAMS,
+        "Event": _CUDA_TIMING,
+        "stream": _STREAMS,
+        "current_stream": _STREAMS,
+        "default_stream": _STREAMS,
+        "StreamContext": _STREAMS,
+        "ExternalStream": _STREAMS,
+        "CUDAGraph": _CUDA_GRAPHS,
+        "graph": _CUDA_GRAPHS,
+        "graphs": _CUDA_GRAPHS,
+        "make_graphed_callables": _CUDA_GRAPHS,
+        "max_memory_allocated": _PEAK_MEMORY,
+        "max_memory_reserved": _PEAK_MEMORY,
+        "reset_peak_memory_stats": _PEAK_MEMORY,
+        "reset_max_memory_allocated": _PEAK_MEMORY,
+        "memory_stats": _PEAK_MEMORY,
+        "memory_summary": _PEAK_MEMORY,
+        "memory_cached": "use tr.cuda.memory_reserved() (PyTorch's current name)",
+        "max_memory_cached": _PEAK_MEMORY,
+        "set_per_process_memory_fraction": ("no memory fraction: limit CuPy's pool with "
+                                            "cupy.get_default_memory_pool().set_limit(fraction=f)"),
+        "get_device_properties": "no properties object: cupy.cuda.runtime.getDeviceProperties(index) (a dict)",
+        "get_device_capability": "use cupy.cuda.Device(index).compute_capability (a string such as '90')",
+        "is_bf16_supported": "no bfloat16 (NumPy has none): use tr.float32 or tr.float16",
+        "OutOfMemoryError": "CuPy raises cupy.cuda.memory.OutOfMemoryError: catch that one",
+        "seed": _CUDA_SEED,
+        "seed_all": _CUDA_SEED,
+        "initial_seed": _CUDA_SEED,
+        "get_rng_state": _CUDA_RNG_STATE,
+        "set_rng_state": _CUDA_RNG_STATE,
+        "get_rng_state_all": _CUDA_RNG_STATE,
+        "set_rng_state_all": _CUDA_RNG_STATE,
+        "init": "no explicit initialisation: CuPy starts on the first tensor put on 'cuda'; drop the call",
+        "is_initialized": "use tr.cuda.is_available() (CuPy starts on the first tensor put on 'cuda')",
+        "ipc_collect": "no inter-process memory sharing: drop the call",
+        "nvtx": "no NVTX ranges: cupy.cuda.nvtx.RangePush(name) / RangePop() mark them",
+        "nccl": "no multi-GPU communication: train on one device",
+        "utilization": "not tracked: read nvidia-smi",
+        "list_gpu_processes": "not tracked: read nvidia-smi",
+        **dict.fromkeys(["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "BoolTensor",
+                         "ByteTensor"], "use tr.tensor(data, device='cuda') (or tr.FloatTensor(...).cuda())"),
+    },
+    "tinygrad_rnn.nn.Module": {
+        "half": "use model.to(tr.float16) (model.float() and model.double() exist)",
+        "bfloat16": "no bfloat16 (NumPy has none): use model.float() or model.to(tr.float16)",
+        "type": "use model.to(dtype) (a floating dtype)",
+        "share_memory": "no shared-memory tensors (no torch.multiprocessing): drop the call",
+        "register_forward_hook": _FORWARD_HOOK,
+        "register_forward_pre_hook": _FORWARD_HOOK,
+        "register_full_backward_hook": _BACKWARD_HOOK,
+        "register_full_backward_pre_hook": _BACKWARD_HOOK,
+        "register_backward_hook": _BACKWARD_HOOK,
+        "register_state_dict_pre_hook": _STATE_DICT_HOOK,
+        "register_state_dict_post_hook": _STATE_DICT_HOOK,
+        "register_load_state_dict_pre_hook": _STATE_DICT_HOOK,
+        "register_load_state_dict_post_hook": _STATE_DICT_HOOK,
+        "get_extra_state": "no extra state in state_dict: keep tensors to save as buffers (register_buffer)",
+        "set_extra_state": "no extra state in state_dict: keep tensors to save as buffers (register_buffer)",
+        "get_buffer": "use dict(model.named_buffers())[target]",
+        "set_submodule": "use setattr(model.get_submodule(parent), name, module)",
+        "register_module": "use model.add_module(name, module) (the same method), or assign it as an attribute",
+        "compile": "no compiler: tinygrad_rnn runs eagerly on NumPy/CuPy; drop the model.compile() call",
+        "to_empty": "no meta device: build the module on its device, or model.to(device)",
+        "xpu": _OTHER_DEVICE,
+        "ipu": _OTHER_DEVICE,
+        "mtia": _OTHER_DEVICE,
+    },
+    "tinygrad_rnn.nn.utils": {
+        "weight_norm": ("no reparametrisations: keep v and g as nn.Parameters and compute "
+                        "g * v / v.norm(dim=1, keepdim=True) in forward"),
+        "remove_weight_norm": "no weight_norm here (compute g * v / v.norm(...) in forward): nothing to remove",
+        "spectral_norm": _REPARAMETRIZE,
+        "remove_spectral_norm": _REPARAMETRIZE,
+        "parametrize": _REPARAMETRIZE,
+        "parametrizations": _REPARAMETRIZE,
+        "prune": ("no pruning: multiply the weight by a fixed 0/1 mask in forward (or zero it in place under "
+                  "tr.no_grad())"),
+        "stateless": "no functional_call: load the values with model.load_state_dict(...) and call the model",
+        "skip_init": "build the module, then re-initialise its parameters with nn.init",
+        "clip_grad_norm": "use clip_grad_norm_ (PyTorch's deprecated name)",
+        "fuse_conv_bn_eval": _CONV,
+        "fuse_conv_bn_weights": _CONV,
+        "fuse_linear_bn_eval": _NORM,
+        "fuse_linear_bn_weights": _NORM,
+        "convert_conv2d_weight_memory_format": _CONV,
+        "convert_conv3d_weight_memory_format": _CONV,
+    },
+    "tinygrad_rnn.nn.init": {
+        "dirac_": ("the Dirac initialiser is for convolution weights, out of scope here; "
+                   "eye_ is the identity for a 2-D weight"),
+        **{name[:-1]: f"use {name} (PyTorch's deprecated name; it fills in place)" for name in [
+            "uniform_", "normal_", "constant_", "eye_", "xavier_uniform_", "xavier_normal_",
+            "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_"]},
+        "dirac": ("the Dirac initialiser is for convolution weights, out of scope here; "
+                  "eye_ is the identity for a 2-D weight"),
+    },
+    "tinygrad_rnn.utils.data": {
+        "DistributedSampler": "no distributed training: use RandomSampler (or shuffle=True) in one process",
+        "IterDataPipe": _DATAPIPES,
+        "MapDataPipe": _DATAPIPES,
+        "DFIterDataPipe": _DATAPIPES,
+        "DataChunk": _DATAPIPES,
+        "datapipes": _DATAPIPES,
+        "functional_datapipe": _DATAPIPES,
+        "dataloader": _DATA_SUBMODULE,
+        "dataset": _DATA_SUBMODULE,
+        "sampler": _DATA_SUBMODULE,
+        "distributed": "no distributed training: use RandomSampler (or shuffle=True) in one process",
+    },
 }
+
+
+# The namespaces that are classes (their instances look names up): their errors name the object's type.
+CLASSES = frozenset({"tinygrad_rnn.Tensor", "tinygrad_rnn.nn.Module"})
 
 
 def missing(namespace: str, name: str, obj: object) -> AttributeError:
@@ -387,12 +529,12 @@ def missing(namespace: str, name: str, obj: object) -> AttributeError:
 
     A listed name: ``"{namespace}.{name} is not supported by tinygrad_rnn: {advice}"``, with ``name`` but
     no ``obj`` (so Python appends no "Did you mean" guess after the advice). Any other: Python's own error
-    (``module 'tinygrad_rnn' has no attribute 'x'``, ``'Tensor' object has no attribute 'x'``, with ``name``
-    and ``obj`` for its "Did you mean" hint)."""
+    (``module 'tinygrad_rnn' has no attribute 'x'``, ``'Tensor' object has no attribute 'x'``, ``'LSTM'
+    object has no attribute 'x'``, with ``name`` and ``obj`` for its "Did you mean" hint)."""
     advice = UNSUPPORTED[namespace].get(name)
     if advice is not None:
         return AttributeError(f"{namespace}.{name} is not supported by tinygrad_rnn: {advice}", name=name)
-    if namespace == "tinygrad_rnn.Tensor":
+    if namespace in CLASSES:
         return AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}", name=name, obj=obj)
     return AttributeError(f"module {namespace!r} has no attribute {name!r}", name=name, obj=obj)
 
