@@ -109,7 +109,7 @@ OPERATORS = ["__abs__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__",
 
 
 def _methods() -> set:
-    return {n for n in dir(tr.Tensor) if not n.startswith("_") and callable(getattr(tr.Tensor, n))}
+    return {n for n in dir(tr.Tensor) if not n.startswith("_") and callable(getattr(tr.Tensor, n, None))}
 
 
 def _functions() -> set:

@@ -19,35 +19,50 @@ import numpy as np
 import pytest
 
 import tinygrad_rnn as tr
+from tinygrad_rnn import unsupported
+from tinygrad_rnn.tensor import _UnsupportedMethod
 from tinygrad_rnn.unsupported import UNSUPPORTED
 
 TENSOR = "tinygrad_rnn.Tensor"
-MODULES = [namespace for namespace in UNSUPPORTED if namespace != TENSOR]
+MODULE = "tinygrad_rnn.nn.Module"
+CLASSES = {TENSOR: tr.Tensor, MODULE: tr.nn.Module}  # the namespaces that are classes, looked up on instances
+MODULES = [namespace for namespace in UNSUPPORTED if namespace not in CLASSES]
 LISTED = [(namespace, name) for namespace, table in UNSUPPORTED.items() for name in sorted(table)]
 
 
 def _holder(namespace: str):
-    """What a user touches for ``namespace``: the module itself, or a tensor."""
-    return tr.zeros(2, 3) if namespace == TENSOR else importlib.import_module(namespace)
+    """What a user touches for ``namespace``: the module itself, a tensor, or a model."""
+    if namespace == TENSOR:
+        return tr.zeros(2, 3)
+    if namespace == MODULE:
+        return tr.nn.Sequential(tr.nn.Linear(2, 3), tr.nn.Tanh())
+    return importlib.import_module(namespace)
 
 
 def test_the_table_covers_the_namespaces_that_look_it_up():
     assert set(UNSUPPORTED) == {
         "tinygrad_rnn", TENSOR, "tinygrad_rnn.nn", "tinygrad_rnn.nn.functional", "tinygrad_rnn.optim",
-        "tinygrad_rnn.optim.lr_scheduler"}
+        "tinygrad_rnn.optim.lr_scheduler", "tinygrad_rnn.cuda", MODULE, "tinygrad_rnn.nn.utils",
+        "tinygrad_rnn.nn.init", "tinygrad_rnn.utils.data"}
+    assert set(CLASSES) == set(unsupported.CLASSES)
     for namespace in MODULES:
         lookup = vars(importlib.import_module(namespace))["__getattr__"]
         assert lookup.__module__ == namespace and lookup.__qualname__ == "__getattr__"
-    assert "__getattr__" in vars(tr.Tensor)
-    assert len(LISTED) > 300
+    assert "__getattr__" in vars(tr.nn.Module)
+    # Tensor: a raising class attribute per listed name, no __getattr__ (it would slow every lookup)
+    assert not any("__getattr__" in vars(klass) for klass in tr.Tensor.__mro__[:-1])
+    assert all(isinstance(vars(tr.Tensor)[name], _UnsupportedMethod) for name in UNSUPPORTED[TENSOR])
+    assert len(LISTED) > 450
 
 
 @pytest.mark.parametrize("namespace, name", LISTED)
 def test_a_listed_name_is_absent_and_raises_its_advice(namespace, name):
     advice = UNSUPPORTED[namespace][name]
     assert advice and "\n" not in advice and advice == advice.strip()
-    if namespace == TENSOR:
-        assert not any(name in vars(klass) for klass in tr.Tensor.__mro__), f"Tensor.{name} exists: unlist it"
+    if namespace in CLASSES:
+        real = [klass for klass in CLASSES[namespace].__mro__
+                if name in vars(klass) and not isinstance(vars(klass)[name], _UnsupportedMethod)]
+        assert not real, f"{namespace}.{name} exists"
     else:
         module = importlib.import_module(namespace)
         assert name not in vars(module), f"{namespace}.{name} exists: take it out of unsupported.py"
@@ -77,9 +92,20 @@ def test_every_listed_name_exists_in_pytorch():
         pytest.skip("the table names PyTorch 2.4's API (nn.RMSNorm, F.rms_norm, ...)")
     counterparts = {"tinygrad_rnn": torch, TENSOR: torch.Tensor, "tinygrad_rnn.nn": torch.nn,
                     "tinygrad_rnn.nn.functional": torch.nn.functional, "tinygrad_rnn.optim": torch.optim,
-                    "tinygrad_rnn.optim.lr_scheduler": torch.optim.lr_scheduler}
-    not_pytorch = [f"{namespace}.{name}" for namespace, name in LISTED
-                   if not hasattr(counterparts[namespace], name)]
+                    "tinygrad_rnn.optim.lr_scheduler": torch.optim.lr_scheduler, "tinygrad_rnn.cuda": torch.cuda,
+                    MODULE: torch.nn.Module, "tinygrad_rnn.nn.utils": torch.nn.utils,
+                    "tinygrad_rnn.nn.init": torch.nn.init, "tinygrad_rnn.utils.data": torch.utils.data}
+    assert set(counterparts) == set(UNSUPPORTED)
+
+    def in_pytorch(namespace, name):
+        """An attribute, or a submodule that ``import`` loads (``torch.nn.utils.prune`` is not imported
+        with ``torch``)."""
+        holder = counterparts[namespace]
+        if hasattr(holder, name):
+            return True
+        return hasattr(holder, "__path__") and importlib.util.find_spec(f"{holder.__name__}.{name}") is not None
+
+    not_pytorch = [f"{namespace}.{name}" for namespace, name in LISTED if not in_pytorch(namespace, name)]
     assert not not_pytorch
 
 
@@ -103,6 +129,61 @@ def test_an_unlisted_tensor_name_gets_pythons_own_error(name):
     assert str(raised.value) == f"'Tensor' object has no attribute {name!r}"
     assert raised.value.name == name and raised.value.obj is x
     assert not hasattr(x, name) and getattr(x, name, None) is None
+
+
+@pytest.mark.parametrize("name", ["no_such_method", "__deepcopy__", "__setstate__", "_ipython_display_",
+                                  "__no_such_dunder__"])
+def test_an_unlisted_module_attribute_gets_pythons_own_error(name):
+    model = tr.nn.LSTM(2, 3)
+    with pytest.raises(AttributeError) as raised:
+        getattr(model, name)
+    assert str(raised.value) == f"'LSTM' object has no attribute {name!r}"
+    assert raised.value.name == name and raised.value.obj is model
+    assert not hasattr(model, name) and getattr(model, name, None) is None
+
+
+def test_a_model_keeps_its_attributes_and_still_copies_and_pickles():
+    """Parameters, buffers and submodules are instance attributes: ``Module.__getattr__`` never sees them."""
+    model = tr.nn.Sequential(tr.nn.Linear(2, 3), tr.nn.LSTM(3, 4))
+    model.register_buffer("steps", tr.zeros(1))
+    model.plain = 5
+    assert model[0].weight.shape == (3, 2) and model.steps.shape == (1,) and model.plain == 5
+    assert vars(model)["steps"] is model.steps  # found by the ordinary lookup
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert np.array_equal(clone[0].weight.numpy(), model[0].weight.numpy())
+        assert clone.plain == 5 and isinstance(clone[1], tr.nn.LSTM)
+    with pytest.raises(AttributeError, match=r"^tinygrad_rnn\.nn\.Module\.register_forward_hook is not supported"):
+        model[1].register_forward_hook(lambda module, inputs, output: None)
+
+
+def test_a_module_property_that_raises_keeps_its_own_error():
+    """A property of a layer that raises ``AttributeError`` keeps its message, as without ``__getattr__``."""
+
+    class Layer(tr.nn.Module):
+        @property
+        def width(self):
+            return self.no_such_field
+
+    with pytest.raises(AttributeError, match=r"^'Layer' object has no attribute 'no_such_field'$"):
+        Layer().width  # noqa: B018
+
+
+def test_a_module_subclass_can_extend_getattr_through_super():
+    """A PyTorch idiom: a model's own ``__getattr__`` falls back to ``super().__getattr__(name)``."""
+
+    class Wrapper(tr.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = tr.nn.Linear(2, 2)
+
+        def __getattr__(self, name):
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(self.inner, name)
+
+    wrapper = Wrapper()
+    assert wrapper.in_features == 2 and wrapper.weight is wrapper.inner.weight
 
 
 def test_a_property_that_raises_keeps_its_own_error():
@@ -149,6 +230,15 @@ def test_a_pytorch_script_gets_the_advice_where_it_touches_the_name():
     (lambda: tr.zeros(3).clamp_min(0.0), r"x\.clamp\(min=value\)"),
     (lambda: tr.scatter_add, "one_hot"),
     (lambda: tr.inf, "math.inf"),
+    (lambda: tr.cuda.amp.GradScaler(), "no mixed precision"),
+    (lambda: tr.cuda.Event(enable_timing=True), r"tr\.cuda\.synchronize\(\)"),
+    (lambda: tr.cuda.set_device(1), r"cuda:1"),
+    (lambda: tr.cuda.max_memory_allocated(), r"tr\.cuda\.memory_allocated\(\)"),
+    (lambda: tr.nn.LSTM(2, 3).half(), r"model\.to\(tr\.float16\)"),
+    (lambda: tr.nn.utils.weight_norm(tr.nn.Linear(2, 3)), "g \\* v / v.norm"),
+    (lambda: tr.nn.utils.prune.l1_unstructured, "mask"),
+    (lambda: tr.nn.init.xavier_uniform(tr.zeros(2, 2)), "use xavier_uniform_"),
+    (lambda: tr.utils.data.DistributedSampler, "RandomSampler"),
 ])
 def test_the_usual_guesses_say_what_to_use(touch, expected):
     with pytest.raises(AttributeError, match=expected):

@@ -72,17 +72,6 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
         self._init(made.array)
         self._version = made._version
 
-    def __getattr__(self, name: str):
-        """Called only when the ordinary lookup of ``name`` has failed (never for a present method, field
-        or property): a PyTorch method listed in ``unsupported.py`` raises an ``AttributeError`` saying what
-        to use instead; any other name, Python's usual one, so ``hasattr``, ``copy`` and ``pickle`` behave
-        as before. A property or an unset field that raised ``AttributeError`` raises it again, unchanged."""
-        if name in unsupported.UNSUPPORTED["tinygrad_rnn.Tensor"]:
-            raise unsupported.missing("tinygrad_rnn.Tensor", name, self)
-        if hasattr(type(self), name):  # a descriptor of the class raised: let its own error through
-            return object.__getattribute__(self, name)
-        raise unsupported.missing("tinygrad_rnn.Tensor", name, self)
-
     def _init(self, array, requires_grad: bool = False) -> None:
         self.array = array
         self.grad = None
@@ -317,3 +306,22 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
                 raise RuntimeError(f"{name}: a result of dtype {result.dtype} can't be stored in a {self.dtype} tensor")
             result = result.to(self.dtype)
         return result
+
+
+class _UnsupportedMethod:
+    """A PyTorch ``Tensor`` method listed in ``unsupported.py``, as a class attribute whose reading
+    raises the ``AttributeError`` that says what to use instead (so ``hasattr`` is False and
+    ``getattr(t, name, default)`` gives the default). A descriptor per listed name, not a
+    ``__getattr__`` method: a class with a Python ``__getattr__`` pays for it on *every* attribute
+    lookup of its instances (about 12 ns each, dozens per op), and a tensor's are the hot path."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, tensor, owner=None):
+        raise unsupported.missing("tinygrad_rnn.Tensor", self.name, tensor)
+
+
+for _name in unsupported.UNSUPPORTED["tinygrad_rnn.Tensor"]:
+    setattr(Tensor, _name, _UnsupportedMethod(_name))
+del _name

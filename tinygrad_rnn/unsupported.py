@@ -5,8 +5,9 @@ bare ``AttributeError``.
 ``UNSUPPORTED`` maps a namespace (``"tinygrad_rnn"``, ``"tinygrad_rnn.Tensor"``, ``"tinygrad_rnn.nn"``,
 ``"tinygrad_rnn.cuda"``, ``"tinygrad_rnn.utils.data"``, ...) to ``{name: advice}``. Each of those namespaces
 looks its missing names up here: the modules with ``__getattr__ = unsupported.module_getattr(__name__)``
-(PEP 562), the classes in ``CLASSES`` (``Tensor``, ``nn.Module``) with a ``__getattr__`` method; both are
-called only when the ordinary lookup has failed, so a present name costs nothing. ``missing``
+(PEP 562) and ``nn.Module`` with a ``__getattr__`` method, both called only when the ordinary lookup has
+failed, so a present name costs nothing; ``Tensor`` with one raising class attribute per listed name
+(``tensor._UnsupportedMethod``: a ``__getattr__`` method would slow every lookup on a tensor). ``missing``
 builds the error: for a listed name, ``AttributeError("tinygrad_rnn.nn.functional.pad is not supported by
 tinygrad_rnn: ...")``; for any other name, the one Python itself would raise (same message, same
 ``name``/``obj`` for its "Did you mean" hint), so ``hasattr``, ``getattr(x, name, default)``, ``copy``
@@ -81,6 +82,7 @@ _STATE_DICT_HOOK = "no state_dict hooks: edit the dict that model.state_dict() r
 _REPARAMETRIZE = ("no parametrisations: keep the raw nn.Parameter and compute the weight from it in forward "
                   "(for spectral norm, divide by an estimate of its largest singular value)")
 _DATAPIPES = "no DataPipes (deprecated in PyTorch): use a Dataset or an IterableDataset with DataLoader"
+_DIRAC = "the Dirac initialiser is for convolution weights, out of scope here; eye_ is the identity for a 2-D weight"
 _DATA_SUBMODULE = "everything is in tr.utils.data itself: import the name from there"
 
 # Names shared by tr.<name>(x, ...) and x.<name>(...): the advice, written for the method form.
@@ -496,13 +498,11 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "convert_conv3d_weight_memory_format": _CONV,
     },
     "tinygrad_rnn.nn.init": {
-        "dirac_": ("the Dirac initialiser is for convolution weights, out of scope here; "
-                   "eye_ is the identity for a 2-D weight"),
+        "dirac_": _DIRAC,
         **{name[:-1]: f"use {name} (PyTorch's deprecated name; it fills in place)" for name in [
             "uniform_", "normal_", "constant_", "eye_", "xavier_uniform_", "xavier_normal_",
             "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_"]},
-        "dirac": ("the Dirac initialiser is for convolution weights, out of scope here; "
-                  "eye_ is the identity for a 2-D weight"),
+        "dirac": _DIRAC,
     },
     "tinygrad_rnn.utils.data": {
         "DistributedSampler": "no distributed training: use RandomSampler (or shuffle=True) in one process",

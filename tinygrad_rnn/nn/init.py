@@ -1,6 +1,9 @@
 """Weight initialisation, in place and without recording a graph, as ``torch.nn.init``.
 
-fan_in and fan_out of a weight of shape (out, in, *k) are in·k and out·k.
+fan_in and fan_out of a weight of shape (out, in, *k) are in·k and out·k. The random ones draw from
+the generator of the tensor's device, which ``tr.manual_seed`` seeds (the numbers are NumPy's or
+CuPy's, not PyTorch's). ``dirac_`` and PyTorch's deprecated names without the trailing underscore
+(``uniform``, ``xavier_normal``, ...) are listed in ``unsupported.py``, with what to use instead.
 """
 
 from __future__ import annotations
@@ -10,18 +13,38 @@ import math
 from .. import backend
 from ..autograd import no_grad
 from ..tensor import Tensor
+from ..unsupported import module_getattr as _module_getattr
+
+__getattr__ = _module_getattr(__name__)  # a missing PyTorch name says what to use instead (unsupported.py)
+
+_LINEAR_FNS = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+               "conv_transpose3d", "sigmoid")
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """The factor that keeps activations' variance steady through ``nonlinearity``:
-    1 for linear/sigmoid, 5/3 for tanh, √2 for relu, √(2/(1+a²)) for leaky_relu(a)."""
-    gains = {"linear": 1.0, "identity": 1.0, "conv1d": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0)}
-    if nonlinearity in gains:
-        return gains[nonlinearity]
+    """The factor that keeps activations' variance steady through ``nonlinearity`` (a
+    ``nn.functional`` name), as ``torch.nn.init.calculate_gain``: 1 for linear, the conv names and
+    sigmoid, 5/3 for tanh, √2 for relu, √(2/(1+a²)) for leaky_relu with negative slope ``param``
+    (0.01 when None), 3/4 for selu. ``"identity"`` (1) is accepted too. ``ValueError`` for another
+    name, or for a ``param`` that is not an int or a float."""
+    if nonlinearity in _LINEAR_FNS:
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else param
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, int | float) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
         return math.sqrt(2.0 / (1 + slope**2))
-    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
+    if nonlinearity == "selu":
+        return 3.0 / 4  # PyTorch's empirical value (pytorch/pytorch#50664)
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; expected one of "
+                     f"{', '.join(_LINEAR_FNS + ('tanh', 'relu', 'leaky_relu', 'selu'))}")
 
 
 def _fans(tensor: Tensor) -> tuple[int, int]:
@@ -105,3 +128,66 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     if rows < cols:
         q = q.T
     return tensor.copy_(Tensor._wrap((gain * q).reshape(tensor.shape)))
+
+
+def _matrix(caller: str, tensor: Tensor) -> tuple[int, int]:
+    """The shape of a 2-D ``tensor``; ``ValueError`` for another number of dimensions (as PyTorch)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"{caller}: only tensors with 2 dimensions are supported, got shape {tensor.shape}")
+    return tensor.shape
+
+
+@no_grad()
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill the 2-D ``tensor`` with the identity matrix (ones on the main diagonal, zeros elsewhere;
+    a non-square one keeps as many inputs as it can), as ``torch.nn.init.eye_``."""
+    rows, cols = _matrix("eye_", tensor)
+    with backend.use_device(tensor.device):
+        identity = tensor.xp.eye(rows, cols, dtype=tensor.dtype)
+    return tensor.copy_(Tensor._wrap(identity))
+
+
+@no_grad()
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0) -> Tensor:
+    """Fill with N(mean, std²) truncated to [a, b], as ``torch.nn.init.trunc_normal_``: a and b are
+    values (not numbers of std), so the common ``trunc_normal_(w, std=0.02)`` cuts at ±2, i.e. nowhere.
+
+    Draws outside [a, b] are drawn again until none is left (PyTorch inverts the normal CDF instead:
+    the same distribution, other numbers). ``ValueError`` when ``std`` is not positive, ``a > b``, or
+    [a, b] holds less than 1e-4 of the probability (the redrawing would not end)."""
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got {std}")
+    if not a <= b:
+        raise ValueError(f"trunc_normal_: the interval [a, b] = [{a}, {b}] is empty")
+
+    def cdf(x: float) -> float:
+        return 0.5 * (1.0 + math.erf((x - mean) / (std * math.sqrt(2.0))))
+
+    inside = cdf(b) - cdf(a)
+    if inside < 1e-4:
+        raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] holds {inside:.2g} of the probability of "
+                         f"N({mean}, {std}**2); move mean into it or widen it")
+    xp, rng = tensor.xp, backend.generator(tensor.device)
+    with backend.use_device(tensor.device):
+        values = rng.standard_normal(tensor.shape) * std + mean
+        outside = (values < a) | (values > b)
+        while bool(outside.any()):
+            values = xp.where(outside, rng.standard_normal(tensor.shape) * std + mean, values)
+            outside = (values < a) | (values > b)
+    return tensor.copy_(Tensor._wrap(values.astype(tensor.dtype)))
+
+
+@no_grad()
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01) -> Tensor:
+    """Fill the 2-D ``tensor`` as a sparse matrix, as ``torch.nn.init.sparse_``: every entry from
+    N(0, std²), then ``ceil(sparsity * rows)`` entries of each column, at random rows, set to 0."""
+    rows, cols = _matrix("sparse_", tensor)
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_: sparsity is the fraction of each column set to zero, in [0, 1], got {sparsity}")
+    zeros = math.ceil(sparsity * rows)
+    xp, rng = tensor.xp, backend.generator(tensor.device)
+    with backend.use_device(tensor.device):
+        values = rng.standard_normal((rows, cols)) * std
+        rank = xp.argsort(xp.argsort(rng.random((rows, cols)), axis=0), axis=0)  # a random permutation per column
+        values = xp.where(rank < zeros, 0.0, values)
+    return tensor.copy_(Tensor._wrap(values.astype(tensor.dtype)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
 
-from .. import backend
+from .. import backend, unsupported
 from ..autograd import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -50,6 +50,18 @@ class Module:
             if value is None and name in self.__dict__.get("_none_slots", ()):
                 parameters[name] = None
         object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        """Called only when the ordinary lookup of ``name`` has failed (parameters, buffers and submodules
+        are instance attributes, so it never runs for them): a PyTorch method listed in ``unsupported.py``
+        (``register_forward_hook``, ``half``, ...) raises an ``AttributeError`` saying what to use instead;
+        any other name, Python's usual one, so ``hasattr``, ``copy`` and ``pickle`` behave as before. A
+        property that raised ``AttributeError`` raises it again, unchanged."""
+        if name in unsupported.UNSUPPORTED["tinygrad_rnn.nn.Module"]:
+            raise unsupported.missing("tinygrad_rnn.nn.Module", name, self)
+        if hasattr(type(self), name):  # a descriptor of the class raised: let its own error through
+            return object.__getattribute__(self, name)
+        raise unsupported.missing("tinygrad_rnn.nn.Module", name, self)
 
     def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._buffers, self._modules):
@@ -131,6 +143,34 @@ class Module:
     def buffers(self, recurse: bool = True):
         """Every buffer."""
         return (b for _, b in self.named_buffers(recurse))
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path ``target`` (``"encoder.layers.0"``; ``""`` is this module), as
+        PyTorch's ``get_submodule``. ``AttributeError`` naming the step that has no such attribute or
+        is not a Module."""
+        if target == "":
+            return self
+        module = self
+        for item in target.split("."):
+            if not hasattr(module, item):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}` (get_submodule({target!r}))")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module (get_submodule({target!r}))")
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (``"encoder.weight_ih_l0"``, a key of
+        ``named_parameters()``), as PyTorch's ``get_parameter``. ``AttributeError`` when a step is
+        missing or the last one is not an ``nn.Parameter``."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}` (get_parameter({target!r}))")
+        parameter = getattr(module, name)
+        if not isinstance(parameter, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter (get_parameter({target!r}))")
+        return parameter
 
     # ------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> Module:

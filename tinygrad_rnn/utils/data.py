@@ -18,7 +18,9 @@ Differences from PyTorch, each deliberate:
   differently).
 - ``TensorDataset`` raises ``ValueError`` (not ``AssertionError``) when its tensors differ in length.
 
-Samplers are in ``samplers.py`` and collation in ``collate.py``; all their names are here too.
+Samplers are in ``samplers.py`` and collation in ``collate.py``; all their names are here too. The
+PyTorch names missing here (``DistributedSampler``, DataPipes, the ``dataset``/``sampler`` submodules)
+are listed in ``unsupported.py``: touching one raises an ``AttributeError`` saying what to use instead.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import operator
 import warnings
 
 from ..tensor import Tensor
+from ..unsupported import module_getattr as _module_getattr
 from .collate import default_collate, default_convert
 from .samplers import (
     BatchSampler,
@@ -52,14 +55,18 @@ __all__ = [
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "StackDataset",
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
     "WeightedRandomSampler",
     "default_collate",
     "default_convert",
+    "get_worker_info",
     "random_split",
 ]
+
+__getattr__ = _module_getattr(__name__)  # a missing PyTorch name says what to use instead (unsupported.py)
 
 
 # ------------------------------------------------------------------ datasets
@@ -165,6 +172,41 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class StackDataset(Dataset):
+    """Several map-style datasets of one length side by side, as ``torch.utils.data.StackDataset``:
+    ``StackDataset(a, b)[i]`` is ``(a[i], b[i])``, ``StackDataset(x=a, y=b)[i]`` is
+    ``{"x": a[i], "y": b[i]}``. ``ValueError`` for no dataset, for both forms at once, or for
+    datasets of different lengths."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: give the datasets either as arguments (samples are tuples) or as "
+                             "keywords (samples are dicts), not both")
+        if not args and not kwargs:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        datasets = list(args or kwargs.values())
+        self._length = len(datasets[0])
+        if any(len(dataset) != self._length for dataset in datasets):
+            lengths = ", ".join(str(len(dataset)) for dataset in datasets)
+            raise ValueError(f"StackDataset: size mismatch between datasets (lengths {lengths})")
+        self.datasets = args or kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def get_worker_info():
+    """``None``, as ``torch.utils.data.get_worker_info()`` returns in the main process: batches are
+    always made in the calling process here (``num_workers`` must be 0), so a dataset that splits its
+    work between workers when this is not None takes its single-process road."""
+    return None
 
 
 def random_split(dataset, lengths, generator=None) -> list:
