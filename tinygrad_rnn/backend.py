@@ -207,6 +207,14 @@ def manual_seed(seed: int) -> None:
     _generators.clear()
 
 
+def seed_device(device: str, seed: int) -> None:
+    """Give ``device`` alone a fresh generator seeded with ``seed`` (``tr.cuda.manual_seed``); the
+    others keep theirs."""
+    xp = array_module(device)
+    with use_device(device):
+        _generators[device] = xp.random.default_rng(seed)
+
+
 def generator(device: str):
     """The global random generator of ``device`` (NumPy's or CuPy's ``Generator``)."""
     if device not in _generators:

@@ -89,10 +89,9 @@ def _seed_gpus(seed: int, indices) -> None:
     """Give each GPU in ``indices`` a fresh generator seeded with ``seed``: the generator that
     ``backend.generator("cuda:N")`` hands out to ``tr.rand``, ``tr.randn``, dropout, ``nn.init``, ...
     (the same one ``tr.manual_seed(seed)`` would make for it)."""
-    cupy = _cupy()
+    _cupy()  # a clear error when CuPy is missing
     for index in indices:
-        with cupy.cuda.Device(index):
-            backend._generators[backend.normalize_device(f"cuda:{index}")] = cupy.random.default_rng(seed)
+        backend.seed_device(backend.normalize_device(f"cuda:{index}"), seed)
 
 
 def manual_seed(seed) -> None:
