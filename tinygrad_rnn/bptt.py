@@ -211,6 +211,22 @@ class LSTMCache(NamedTuple):
     tanh_c: Any  # (T, N, H): tanh(c_t) of the cell's new c_t (before the mask)
 
 
+def _lstm_cell(xp, a, h, c, w_hh_t, hidden_part, scale, shift, tanh_c_t):
+    """One LSTM step up to its cell, in place. ``a`` holds the step's input part of the (scaled)
+    pre-activations and becomes the activated gates [i, f, g, o]; tanh(c_t) is written into
+    ``tanh_c_t``; returns c_t and the output gate o (both the plain and the projected LSTM use it)."""
+    hidden = c.shape[1]
+    a += xp.matmul(h, w_hh_t, out=hidden_part)  # + h_{t-1} W_hhᵀ
+    xp.tanh(a, out=a)
+    a *= scale
+    a += shift  # i, f, o = σ(a_·) = ½ + ½ tanh(a_·/2); g = tanh(a_g)
+    i, f, g, o = a[:, :hidden], a[:, hidden : 2 * hidden], a[:, 2 * hidden : 3 * hidden], a[:, 3 * hidden :]
+    c_new = f * c
+    c_new += i * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
+    xp.tanh(c_new, out=tanh_c_t)
+    return c_new, o
+
+
 def lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None):
     """PyTorch's LSTM, gates in the order i, f, g, o:
 
@@ -231,15 +247,7 @@ def lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None
     h, c, hidden_part = h0, c0, xp.empty_like(gates[0])
     for t in _time_order(steps, reverse):
         h_prev[t], c_prev[t] = h, c
-        a = gates[t]
-        a += xp.matmul(h, w_hh_t, out=hidden_part)  # + h_{t-1} W_hhᵀ
-        xp.tanh(a, out=a)
-        a *= scale
-        a += shift  # i, f, o = σ(a_·) = ½ + ½ tanh(a_·/2); g = tanh(a_g)
-        i, f, g, o = a[:, :hidden], a[:, hidden : 2 * hidden], a[:, 2 * hidden : 3 * hidden], a[:, 3 * hidden :]
-        c_new = f * c
-        c_new += i * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
-        xp.tanh(c_new, out=tanh_c[t])
+        c_new, o = _lstm_cell(xp, gates[t], h, c, w_hh_t, hidden_part, scale, shift, tanh_c[t])
         k = keep[t]
         h = _new_state(xp, k, o * tanh_c[t], h, outputs[t])  # h_t = o ⊙ tanh(c_t)
         c = _blend(xp, k, c_new, c)
@@ -335,15 +343,7 @@ def lstm_proj_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse=False
     h, c, hidden_part, h_new = h0, c0, xp.empty_like(gates[0]), xp.empty(h0.shape, dtype=x.dtype)
     for t in _time_order(steps, reverse):
         h_prev[t], c_prev[t] = h, c
-        a = gates[t]
-        a += xp.matmul(h, w_hh_t, out=hidden_part)  # + h_{t-1} W_hhᵀ
-        xp.tanh(a, out=a)
-        a *= scale
-        a += shift  # i, f, o = σ(a_·) = ½ + ½ tanh(a_·/2); g = tanh(a_g)
-        i, f, g, o = a[:, :hidden], a[:, hidden : 2 * hidden], a[:, 2 * hidden : 3 * hidden], a[:, 3 * hidden :]
-        c_new = f * c
-        c_new += i * g  # c_t = f ⊙ c_{t-1} + i ⊙ g
-        xp.tanh(c_new, out=tanh_c[t])
+        c_new, o = _lstm_cell(xp, gates[t], h, c, w_hh_t, hidden_part, scale, shift, tanh_c[t])
         xp.multiply(o, tanh_c[t], out=cell_out[t])  # o ⊙ tanh(c_t)
         k = keep[t]
         h = _new_state(xp, k, xp.matmul(cell_out[t], w_hr_t, out=h_new), h, outputs[t])  # h_t = (o ⊙ tanh c_t) W_hrᵀ
