@@ -18,6 +18,7 @@ import operator
 
 import numpy as np
 
+from . import backend
 from . import function as _function
 from .anomaly import _check_finite, anomaly_mode
 from .grad_mode import _GradModeGuard
@@ -76,7 +77,11 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
                 elif id(output) in wanted:
                     _accumulate(found, output, grad, plus)
             # 3. The chain rule: gradient w.r.t. the outputs in, gradients w.r.t. the inputs out.
-            input_grads = node.backward(*grads)
+            if node.xp is np:
+                input_grads = node.backward(*grads)
+            else:  # CuPy: array code in a backward runs on the GPU that holds the node's values (cuda:N)
+                with backend.device_of_array_context(node.inputs[0].array):
+                    input_grads = node.backward(*grads)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             if anomaly_mode.enabled:
