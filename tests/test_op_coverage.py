@@ -44,6 +44,8 @@ GRADIENT_TESTS = {
         "masked_fill masked_fill_ abs_ cos_ exp_ log_ log1p_ neg_ relu_ round_ rsqrt_ sigmoid_ sign_ sin_ sqrt_ "
         "square_ tanh_".split(), "test_ops_pointwise"),
     **dict.fromkeys("sort topk".split(), "test_ops_sorting"),
+    **dict.fromkeys("clamp_min clamp_max clamp_min_ clamp_max_ repeat_interleave".split(),
+                    "test_schedulers_and_repeats"),
     **dict.fromkeys("prod cumsum norm".split(), "test_ops_products"),
     **dict.fromkeys(
         "gather index_select narrow flip repeat t contiguous expand_as view_as reshape_as type".split(),

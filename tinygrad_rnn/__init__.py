@@ -117,6 +117,7 @@ _METHODS_AS_FUNCTIONS = sorted(
     "var".split()
     + "all any argsort cumsum eq flip floor_divide gather ge gt index_select isfinite isnan le logical_and "
     "logical_not logical_or logical_xor lt masked_fill narrow ne norm prod sort t topk".split()
+    + "clamp_max clamp_min repeat_interleave".split()
 )
 for _name in _METHODS_AS_FUNCTIONS:
     globals()[_name] = _function_of(_name)

@@ -8,7 +8,7 @@ looks its missing names up here: the modules with ``__getattr__ = unsupported.mo
 (PEP 562) and ``nn.Module`` with a ``__getattr__`` method, both called only when the ordinary lookup has
 failed, so a present name costs nothing; ``Tensor`` with one raising class attribute per listed name
 (``tensor._UnsupportedMethod``: a ``__getattr__`` method would slow every lookup on a tensor). ``missing``
-builds the error: for a listed name, ``AttributeError("tinygrad_rnn.nn.functional.pad is not supported by
+builds the error: for a listed name, ``AttributeError("tinygrad_rnn.nn.functional.conv1d is not supported by
 tinygrad_rnn: ...")``; for any other name, the one Python itself would raise (same message, same
 ``name``/``obj`` for its "Did you mean" hint), so ``hasattr``, ``getattr(x, name, default)``, ``copy``
 and ``pickle`` behave as before.
@@ -35,8 +35,6 @@ _SCATTER = ("no scatter ops: assign through an index, x[index] = src or x[rows, 
             "(tr.one_hot(index, num_classes) for one-hot rows)")
 _UNIQUE = "its output shape depends on the data: tr.tensor(np.unique(x.numpy())) (no gradient)"
 _BINCOUNT = "count with one-hot rows: tr.one_hot(x, minlength).sum(0)"
-_REPEAT_INTERLEAVE = ("for an int r along dim 0: x.unsqueeze(1).expand(-1, r, *x.shape[1:]).reshape(-1, *x.shape[1:]) "
-                      "(x.repeat(...) tiles the whole tensor instead)")
 _LINALG = ("no linear-algebra decompositions or solvers: np.linalg on x.numpy() (no gradient); "
            "products are x @ y, tr.mm, tr.bmm, tr.einsum, norms x.norm(p, dim)")
 _NONZERO = "its output shape depends on the data: boolean indexing x[mask], or np.argwhere(x.numpy()) (no gradient)"
@@ -45,9 +43,6 @@ _COMPARE_METHOD = {"greater": "gt", "greater_equal": "ge", "less": "lt", "less_e
 _SOFTPLUS = "x.relu() + (-x.abs()).exp().log1p()"
 _LAMBDA_LR = "use LambdaLR(optimizer, lr_lambda) with lr_lambda(t) the factor on the start lr at step t"
 # losses and distances, in nn (a Module) and nn.functional alike
-_L1 = "use (input - target).abs().mean()"
-_SMOOTH_L1 = "d = (input - target).abs(); tr.where(d < beta, 0.5 * d.square() / beta, d - 0.5 * beta).mean()"
-_HUBER = "d = (input - target).abs(); tr.where(d < delta, 0.5 * d.square(), delta * (d - 0.5 * delta)).mean()"
 _KL_DIV = ("with input log-probabilities: (target * (target.log() - input)).sum() / input.shape[0] "
            "(reduction='batchmean'; mask out target == 0)")
 _CTC = ("no CTC loss (a forward-backward over alignments): train with a per-step cross-entropy on aligned targets, "
@@ -93,14 +88,11 @@ _BOTH = {
     "index_add": _SCATTER_ADD,
     "unique": _UNIQUE,
     "bincount": _BINCOUNT,
-    "repeat_interleave": _REPEAT_INTERLEAVE,
     "bernoulli": "draw with uniform numbers: (tr.rand_like(p) < p).float()",
     "addmm": "write it out: beta * input + alpha * (mat1 @ mat2)",
     "baddbmm": "write it out: beta * input + alpha * tr.bmm(batch1, batch2)",
     "addcmul": "write it out: input + value * tensor1 * tensor2",
     "addcdiv": "write it out: input + value * tensor1 / tensor2",
-    "clamp_min": "use x.clamp(min=value)",
-    "clamp_max": "use x.clamp(max=value)",
     "cumprod": "for positive x: x.log().cumsum(dim).exp()",
     "outer": "use x.unsqueeze(1) * y.unsqueeze(0) (or tr.einsum('i,j->ij', x, y))",
     "dot": "use (x * y).sum() or x @ y",
@@ -231,8 +223,6 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "index_add_": _SCATTER_ADD,
         "index_put_": "assign through an index: x[indices] = values",
         "index_fill_": "assign through an index: x[index] = value (dim 0; x[:, index] = value for dim 1)",
-        "clamp_min_": "use x.clamp_(min=value)",
-        "clamp_max_": "use x.clamp_(max=value)",
         "random_": "use x.copy_(tr.randint(low, high, x.shape))",
         "bernoulli_": "use x.copy_((tr.rand_like(x) < p).to(x.dtype))",
         "exponential_": "use x.copy_(-(1 - tr.rand_like(x)).log() / lambd)",
@@ -307,9 +297,6 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "Hardswish": "compute it in forward: x * (x + 3).clamp(0, 6) / 6",
         "Hardsigmoid": "compute it in forward: (x + 3).clamp(0, 6) / 6",
         "Threshold": "compute it in forward: tr.where(x > threshold, x, value)",
-        "L1Loss": _L1,
-        "SmoothL1Loss": _SMOOTH_L1,
-        "HuberLoss": _HUBER,
         "KLDivLoss": _KL_DIV,
         "CTCLoss": _CTC,
         "GaussianNLLLoss": _GAUSSIAN_NLL,
@@ -329,9 +316,6 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "RNNCellBase": "use isinstance(m, (nn.RNNCell, nn.LSTMCell, nn.GRUCell))",
     },
     "tinygrad_rnn.nn.functional": {
-        "pad": ("no general pad: concatenate zeros, tr.cat([x, x.new_zeros(shape)], dim) "
-                "(nn.utils.rnn.pad_sequence pads a list of sequences)"),
-        "normalize": "use x / x.norm(dim=dim, keepdim=True).clamp(min=eps) (p=2)",
         "conv1d": _CONV,
         "conv2d": _CONV,
         "conv_transpose1d": _CONV,
@@ -349,9 +333,6 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
         "group_norm": _NORM,
         "instance_norm": _NORM,
         "rms_norm": f"write it out: {_RMS_NORM}",
-        "l1_loss": _L1,
-        "smooth_l1_loss": _SMOOTH_L1,
-        "huber_loss": _HUBER,
         "kl_div": _KL_DIV,
         "ctc_loss": _CTC,
         "gaussian_nll_loss": _GAUSSIAN_NLL,
@@ -392,15 +373,10 @@ UNSUPPORTED: dict[str, dict[str, str]] = {
     },
     "tinygrad_rnn.optim.lr_scheduler": {
         "_LRScheduler": "subclass LRScheduler (PyTorch's current name for the base class) and define get_lr()",
-        "MultiStepLR": "use LambdaLR(optimizer, lambda t: gamma ** bisect.bisect_right(milestones, t))",
-        "ConstantLR": "use LambdaLR(optimizer, lambda t: factor if t < total_iters else 1.0)",
-        "LinearLR": ("use LambdaLR(optimizer, lambda t: start_factor + (end_factor - start_factor) "
-                     "* min(t, total_iters) / total_iters)"),
         "PolynomialLR": "use LambdaLR(optimizer, lambda t: (1 - min(t, total_iters) / total_iters) ** power)",
         "MultiplicativeLR": "use LambdaLR(optimizer, lambda t: math.prod(f(i) for i in range(1, t + 1)))",
         "CosineAnnealingWarmRestarts": ("for T_mult=1, eta_min=0: LambdaLR(optimizer, lambda t: 0.5 * (1 + "
                                         "math.cos(math.pi * (t % T_0) / T_0))); CosineAnnealingLR for one cycle"),
-        "OneCycleLR": f"{_LAMBDA_LR}, stepped once per batch (warm up, then anneal)",
         "CyclicLR": f"{_LAMBDA_LR}, stepped once per batch (a triangular factor)",
         "SequentialLR": f"{_LAMBDA_LR}, switching between the phases' factors by t",
         "ChainedScheduler": f"{_LAMBDA_LR}, the product of the schedules' factors",

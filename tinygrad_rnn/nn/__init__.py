@@ -23,7 +23,7 @@ from .layers import (
     Softmax,
     Tanh,
 )
-from .losses import BCELoss
+from .losses import BCELoss, HuberLoss, L1Loss, SmoothL1Loss
 from .module import Module
 from .parameter import Parameter
 from .recurrent import GRU, LSTM, RNN

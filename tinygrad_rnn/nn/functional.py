@@ -13,15 +13,15 @@ import numpy as np
 
 from .. import backend, ops
 from ..autograd import constant
-from ..tensor import Tensor, one_hot, stack, where
+from ..tensor import Tensor, cat, one_hot, stack, where
 from ..unsupported import module_getattr as _module_getattr
 from .loss_nodes import BinaryCrossEntropy, SoftmaxCrossEntropy
 from .special import NormalCdf
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "elu", "embedding",
-    "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "one_hot", "relu",
-    "sigmoid", "silu", "softmax", "tanh",
+    "gelu", "huber_loss", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss",
+    "normalize", "one_hot", "pad", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "tanh",
 ]
 
 __getattr__ = _module_getattr(__name__)  # a missing PyTorch name says what to use instead (unsupported.py)
@@ -360,6 +360,106 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
         raise ValueError(f"mse_loss: weight must have the input's shape {input.shape}, got {weight_shape}")
     weighted = difference * difference * weight
     return weighted.sum() / weight.sum() if reduction == "mean" else _reduce(weighted, reduction, "mse_loss")
+
+
+def _pointwise_difference(name: str, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    """``input - target`` for the elementwise regression losses, which need equal shapes (PyTorch warns
+    and broadcasts; a mismatch is almost always a bug, so it is an error here, as in ``mse_loss``)."""
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"{name}: input and target must be Tensors, got {type(input).__name__} and "
+                        f"{type(target).__name__}")
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: input shape {input.shape} and target shape {target.shape} differ")
+    return input - target
+
+
+def _check_same_shape_weight(name: str, weight, input: Tensor) -> None:  # noqa: A002
+    weight_shape = tuple(getattr(weight, "shape", ()))
+    if not isinstance(weight, Tensor) or weight_shape != input.shape:
+        raise ValueError(f"{name}: weight must be a Tensor of the input's shape {input.shape}, got "
+                         f"{weight_shape if isinstance(weight, Tensor) else type(weight).__name__}")
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",  # noqa: A002
+            weight: Tensor | None = None) -> Tensor:
+    """ℓ = |input - target|, averaged (or summed, or not reduced), in PyTorch's argument order. Its
+    gradient is sign(input - target), 0 where they are equal, as in PyTorch. With ``weight`` w (the
+    input's shape) each term is w·|input - target| and the mean is Σ w·|input - target| / Σ w."""
+    _refuse_legacy_reduction("l1_loss", size_average, reduce)
+    loss = _pointwise_difference("l1_loss", input, target).abs()
+    if weight is None:
+        return _reduce(loss, reduction, "l1_loss")
+    _check_same_shape_weight("l1_loss", weight, input)
+    weighted = loss * weight
+    return weighted.sum() / weight.sum() if reduction == "mean" else _reduce(weighted, reduction, "l1_loss")
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,  # noqa: A002
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """With d = input - target: ℓ = ½·d²/β where |d| < β, else |d| - ½·β (β = ``beta`` >= 0; β = 0 is
+    ``l1_loss``). Gradient d/β inside, sign(d) outside (they meet at |d| = β), as in PyTorch."""
+    _refuse_legacy_reduction("smooth_l1_loss", size_average, reduce)
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not beta >= 0:
+        raise ValueError(f"smooth_l1_loss: beta must be a number >= 0, got {beta!r}")
+    if beta == 0:  # PyTorch's special case: the quadratic branch is empty (and d²/0 would be NaN)
+        return l1_loss(input, target, reduction=reduction)
+    difference = _pointwise_difference("smooth_l1_loss", input, target)
+    size = difference.abs()
+    loss = where(size < beta, difference * difference * 0.5 / beta, size - 0.5 * beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,  # noqa: A002
+               weight: Tensor | None = None) -> Tensor:
+    """With d = input - target: ℓ = ½·d² where |d| < δ, else δ·(|d| - ½·δ) (δ = ``delta`` > 0); it is
+    δ·``smooth_l1_loss`` with β = δ. Gradient d inside, δ·sign(d) outside, as in PyTorch. With ``weight``
+    w (the input's shape) each term is w·ℓ and the mean is the plain mean of those, as in PyTorch."""
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+        raise ValueError(f"huber_loss: delta must be a number > 0, got {delta!r}")
+    difference = _pointwise_difference("huber_loss", input, target)
+    size = difference.abs()
+    loss = where(size < delta, difference * difference * 0.5, (size - 0.5 * delta) * delta)
+    if weight is not None:
+        _check_same_shape_weight("huber_loss", weight, input)
+        loss = loss * weight
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
+    """Pad the trailing dims of ``input`` with ``value`` (None: 0), PyTorch's order: ``pad`` =
+    (left, right) for the last dim, then (left, right) for the one before, ...; a negative amount crops.
+    A dim of size n becomes n + left + right. Only ``mode='constant'``; the gradient is the matching
+    slice of the output's gradient."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only mode='constant' is")
+    amounts = tuple(pad) if isinstance(pad, list | tuple) else pad
+    if not isinstance(amounts, tuple) or any(isinstance(a, bool) or not isinstance(a, numbers.Integral)
+                                             for a in amounts):
+        raise TypeError(f"pad: pad must be a tuple or list of ints (left, right, ...), got {pad!r}")
+    if len(amounts) % 2 or len(amounts) > 2 * input.ndim:
+        raise ValueError(f"pad: pad must hold an even number of ints, at most 2·ndim = {2 * input.ndim} for an "
+                         f"input of shape {input.shape}, got {len(amounts)}: {pad!r}")
+    out = input
+    for i in range(len(amounts) // 2):
+        dim, left, right = input.ndim - 1 - i, int(amounts[2 * i]), int(amounts[2 * i + 1])
+        kept = out.shape[dim] + min(left, 0) + min(right, 0)
+        if kept < 0:
+            raise ValueError(f"pad: cropping {-min(left, 0)} and {-min(right, 0)} from dim {dim} of size "
+                             f"{out.shape[dim]} leaves a negative size")
+        if left < 0 or right < 0:
+            out = out.narrow(dim, -min(left, 0), kept)
+        parts = [out.new_full(out.shape[:dim] + (n,) + out.shape[dim + 1:], 0 if value is None else value)
+                 if n > 0 else None for n in (left, right)]
+        if parts[0] is not None or parts[1] is not None:
+            out = cat([p for p in (parts[0], out, parts[1]) if p is not None], dim)
+    return out
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
+    """x / max(‖x‖_p, eps), the p-norm taken over ``dim`` (PyTorch's defaults: p = 2, dim = 1). Where
+    the norm is below eps (a zero row) the result is x / eps, and the gradient is PyTorch's: that of
+    x / clamp(norm, min=eps), the norm's gradient 0 where the norm is 0."""
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
 def _weighted(loss: Tensor, weight, name: str) -> Tensor:

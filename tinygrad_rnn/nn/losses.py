@@ -49,6 +49,36 @@ class MSELoss(_Loss):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
+class L1Loss(_Loss):
+    """``F.l1_loss`` as a module: |x - y|, reduced."""
+
+    def forward(self, input, target):  # noqa: A002
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """``F.smooth_l1_loss`` as a module: ½·d²/β where |d| < β, else |d| - ½·β (d = x - y), reduced."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):  # noqa: A002
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """``F.huber_loss`` as a module: ½·d² where |d| < δ, else δ·(|d| - ½·δ) (d = x - y), reduced. As in
+    PyTorch it takes no ``size_average``/``reduce``."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):  # noqa: A002
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
 class BCELoss(_Loss):
     """``F.binary_cross_entropy`` as a module: -w·[y·log x + (1-y)·log(1-x)] for probabilities x, each log
     clamped to >= -100, reduced."""

@@ -308,6 +308,14 @@ class ArithmeticMethods(TensorBase):
 
     clamp = clip
 
+    def clamp_min(self, min) -> Tensor:  # noqa: A002 (PyTorch's argument name)
+        """Limit values from below: ``max(x, min)``, ``x.clamp(min=min)`` (a number or a tensor)."""
+        return self.clip(min, None)
+
+    def clamp_max(self, max) -> Tensor:  # noqa: A002 (PyTorch's argument name)
+        """Limit values from above: ``min(x, max)``, ``x.clamp(max=max)`` (a number or a tensor)."""
+        return self.clip(None, max)
+
     def maximum(self, other) -> Tensor:
         """Elementwise larger of ``self`` and ``other``."""
         return self._binary(ops.Maximum, other)

@@ -111,6 +111,14 @@ class InPlaceMethods(TensorBase):
 
     clip_ = clamp_
 
+    def clamp_min_(self, min) -> Tensor:  # noqa: A002 (PyTorch's argument name)
+        """In place: ``self = max(self, min)`` (``clamp_(min=min)``)."""
+        return self.clamp_(min, None)
+
+    def clamp_max_(self, max) -> Tensor:  # noqa: A002 (PyTorch's argument name)
+        """In place: ``self = min(self, max)`` (``clamp_(max=max)``)."""
+        return self.clamp_(None, max)
+
     def masked_fill_(self, mask, value) -> Tensor:
         """In place: ``value`` where the bool ``mask`` (broadcast to this shape) is true (see ``masked_fill``)."""
         return self._write("masked_fill_", lambda old: old.masked_fill(mask, value), (value,))

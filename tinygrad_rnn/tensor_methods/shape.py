@@ -14,6 +14,8 @@ import math
 import operator
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .. import backend, ops
 from .base import TensorBase, check_dim, shape_arg
 
@@ -179,6 +181,50 @@ class ShapeMethods(TensorBase):
         if any(n < 0 for n in sizes):
             raise ValueError(f"repeat: sizes must be non-negative, got {sizes}")
         return ops.Repeat.apply(self, sizes=sizes)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None) -> Tensor:
+        """Repeat each element (each slice along ``dim``) ``repeats`` times, the copies side by side::
+
+            x = [a, b], repeats = 2        ->  [a, a, b, b]            (x.repeat(2) gives [a, b, a, b])
+            x = [a, b], repeats = [1, 3]   ->  [a, b, b, b]
+
+        ``repeats`` is an int, or an integer tensor, 0-d (one count for all) or 1-D with one count
+        per slice along ``dim``. ``dim=None`` flattens the tensor first (the result is 1-D), as in
+        PyTorch. The gradient of each element is the sum of its copies' gradients. ``output_size``,
+        if given, must equal the result's length along ``dim``. ``tr.repeat_interleave(counts)``
+        with one 1-D integer tensor repeats each index: ``arange(len(counts))`` repeated ``counts``.
+        """
+        if repeats is None:  # tr.repeat_interleave(counts): the indices, each repeated
+            if self.ndim != 1 or self.dtype.kind not in "iu":
+                raise ValueError(f"repeat_interleave: with no repeats, expected a 1-D integer tensor of counts, "
+                                 f"got shape {self.shape} and dtype {self.dtype}")
+            return self._wrap(self.xp.arange(self.shape[0], dtype="int64")).repeat_interleave(self, 0)
+        source = self.reshape(-1) if dim is None or self.ndim == 0 else self
+        dim = 0 if dim is None else check_dim("repeat_interleave", dim, source.ndim)
+        size = source.shape[dim]
+        if isinstance(repeats, TensorBase):
+            if repeats.dtype.kind not in "iu":
+                raise TypeError(f"repeat_interleave: repeats must be an int or an integer tensor, "
+                                f"got a tensor of dtype {repeats.dtype}")
+            if repeats.ndim > 1:
+                raise ValueError(f"repeat_interleave: repeats must be a 0-d or 1-D tensor, got shape {repeats.shape}")
+            counts = [int(n) for n in repeats.reshape(-1).tolist()]
+            if repeats.ndim == 1 and len(counts) not in (1, size):
+                raise ValueError(f"repeat_interleave: repeats must have one count per slice along dim {dim} "
+                                 f"({size}), got {len(counts)}")
+        elif isinstance(repeats, bool) or not isinstance(repeats, int | np.integer):
+            raise TypeError(f"repeat_interleave: repeats must be an int or an integer tensor, "
+                            f"got {type(repeats).__name__}")
+        else:
+            counts = [int(repeats)]
+        if any(n < 0 for n in counts):
+            raise ValueError(f"repeat_interleave: repeats must be non-negative, got {min(counts)}")
+        counts = counts * size if len(counts) == 1 else counts
+        if output_size is not None and output_size != sum(counts):
+            raise ValueError(f"repeat_interleave: invalid output_size: the result has {sum(counts)} slices along "
+                             f"dim {dim}, got output_size={output_size!r}")
+        index = np.repeat(np.arange(size, dtype=np.int64), counts)
+        return source[(slice(None),) * dim + (index,)]
 
     # ------------------------------------------------------------ pieces
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
