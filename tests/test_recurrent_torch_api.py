@@ -189,7 +189,7 @@ def proj_run(lib, model, mode, x, lengths, states, weights):
 @pytest.mark.parametrize("mode", ["padded", "packed", "unbatched"])
 def test_lstm_proj_size_matches_torch(torch, impl, bias, mode):
     """proj_size=2 < hidden_size=4, two layers, bidirectional, batch-first: values and every gradient,
-    on both roads (fused: ``bptt.lstm_proj_forward``/``lstm_proj_backward``)."""
+    on both roads (fused: ``bptt_projected.lstm_proj_forward``/``lstm_proj_backward``)."""
     ours, theirs = twins(torch, "lstm", 3, 4, impl, num_layers=2, bidirectional=True, batch_first=True,
                          proj_size=2, bias=bias)
     assert ours.impl == impl and ours.proj_size == 2  # the projection runs on the road asked for

@@ -314,7 +314,7 @@ class LSTM(_RecurrentLayer):
     h_t = (o ⊙ tanh(c_t)) W_hrᵀ with ``weight_hr_l{k}`` (P, H), so h (and each layer's output per
     direction) has P features, ``weight_hh`` is (4H, P), a next layer's input is P·D, h_0 is
     (D·num_layers, N, P) and c_0 stays (D·num_layers, N, H). Such a layer runs on either road, fused by
-    default (``bptt.lstm_proj_forward`` and ``lstm_proj_backward``, derived in docs/bptt.md section 3b)
+    default (``bptt_projected.lstm_proj_forward`` and ``lstm_proj_backward``, derived in docs/bptt.md section 3b)
     or ``impl="composed"``, like any other."""
 
     mode = "LSTM"
