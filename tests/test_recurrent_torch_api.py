@@ -101,6 +101,14 @@ def packed_data(kind, lengths, layers, directions, hidden, batch_first, initial_
     return x, states, weights
 
 
+def assert_packed_runs_match(torch, ours, theirs, call) -> None:
+    """The same packed run in both libraries: same packed layout, same outputs, states and gradients."""
+    our_layout, our_run = packed_run(tr, ours, *call)
+    their_layout, their_run = packed_run(torch, theirs, *call)
+    assert our_layout == their_layout
+    assert_same(our_run, their_run)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("enforce_sorted", [True, False])
@@ -112,10 +120,7 @@ def test_packed_input_matches_torch(torch, kind, impl, enforce_sorted, batch_fir
     ours, theirs = twins(torch, kind, 2, 3, impl, num_layers=2, bidirectional=True, batch_first=batch_first)
     x, states, weights = packed_data(kind, lengths, 2, 2, 3, batch_first, initial_state=True)
     call = (kind, x, lengths, states, weights, batch_first, enforce_sorted)
-    our_layout, our_run = packed_run(tr, ours, *call)
-    their_layout, their_run = packed_run(torch, theirs, *call)
-    assert our_layout == their_layout
-    assert_same(our_run, their_run)
+    assert_packed_runs_match(torch, ours, theirs, call)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -126,10 +131,7 @@ def test_packed_input_without_state_or_bias_matches_torch(torch, kind, impl):
     ours, theirs = twins(torch, kind, 2, 3, impl, bias=False, batch_first=True)
     x, states, weights = packed_data(kind, lengths, 1, 1, 3, False, initial_state=False, seed=1)
     call = (kind, x, lengths, states, weights, False, False)
-    our_layout, our_run = packed_run(tr, ours, *call)
-    their_layout, their_run = packed_run(torch, theirs, *call)
-    assert our_layout == their_layout
-    assert_same(our_run, their_run)
+    assert_packed_runs_match(torch, ours, theirs, call)
 
 
 @pytest.mark.parametrize("kind", KINDS)

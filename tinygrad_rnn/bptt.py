@@ -95,7 +95,7 @@ def _project_inputs(x, w_ih, b_ih):
     return projected
 
 
-def _scaled_rows(xp, weight, scale):
+def _scaled_rows(weight, scale):
     """``weight`` with each gate row multiplied by ``scale`` (see "one tanh for all of them")."""
     return None if weight is None else weight * (scale[:, None] if weight.ndim == 2 else scale)
 
@@ -104,7 +104,7 @@ def _transposed(xp, w_hh, scale):
     """(W_hh, rows scaled)ᵀ as a contiguous array, made once per call: the per-step product
     h_{t-1} W_hhᵀ then reads memory in order (on a transposed view BLAS runs slower, and with
     several threads it splits these small products badly)."""
-    return xp.ascontiguousarray(_scaled_rows(xp, w_hh, scale).T)
+    return xp.ascontiguousarray(_scaled_rows(w_hh, scale).T)
 
 
 def _hidden_gradients(d_hidden_projection, h_prev, has_bias: bool):
@@ -239,7 +239,7 @@ def lstm_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None
     steps, hidden = x.shape[0], h0.shape[1]
     scale, shift = _gate_constants(xp, "ssts", hidden, x.dtype)  # i, f, o sigmoid; g tanh
     # a_t's input part for every step at once (gate rows scaled), then the activated gates in place
-    gates = _project_inputs(x, _scaled_rows(xp, w_ih, scale), _scaled_rows(xp, _both_biases(b_ih, b_hh), scale))
+    gates = _project_inputs(x, _scaled_rows(w_ih, scale), _scaled_rows(_both_biases(b_ih, b_hh), scale))
     w_hh_t = _transposed(xp, w_hh, scale)
     outputs = xp.empty((steps,) + h0.shape, dtype=x.dtype)
     h_prev, c_prev, tanh_c = xp.empty_like(outputs), xp.empty_like(outputs), xp.empty_like(outputs)
@@ -327,10 +327,10 @@ def gru_forward(xp, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False, mask=None):
     """
     steps, hidden = x.shape[0], h0.shape[1]
     scale, _ = _gate_constants(xp, "sst", hidden, x.dtype)  # r, z sigmoid (rows halved); n's rows as they are
-    projected = _project_inputs(x, _scaled_rows(xp, w_ih, scale), _scaled_rows(xp, b_ih, scale))
+    projected = _project_inputs(x, _scaled_rows(w_ih, scale), _scaled_rows(b_ih, scale))
     b_hn = None
     if b_hh is not None:  # b_hr, b_hz enter a_r, a_z as they are: added once; b_hn sits inside r ⊙ q_n
-        projected[..., : 2 * hidden] += 0.5 * b_hh[: 2 * hidden]
+        projected[..., : 2 * hidden] += _scaled_rows(b_hh, scale)[: 2 * hidden]
         b_hn = b_hh[2 * hidden :]
     w_hh_t = _transposed(xp, w_hh, scale)
     outputs = xp.empty((steps,) + h0.shape, dtype=x.dtype)

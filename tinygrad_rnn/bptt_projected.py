@@ -61,7 +61,7 @@ def lstm_proj_forward(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse=False
     steps, hidden = x.shape[0], c0.shape[1]
     scale, shift = _gate_constants(xp, "ssts", hidden, x.dtype)  # i, f, o sigmoid; g tanh
     # a_t's input part for every step at once (gate rows scaled), then the activated gates in place
-    gates = _project_inputs(x, _scaled_rows(xp, w_ih, scale), _scaled_rows(xp, _both_biases(b_ih, b_hh), scale))
+    gates = _project_inputs(x, _scaled_rows(w_ih, scale), _scaled_rows(_both_biases(b_ih, b_hh), scale))
     w_hh_t = _transposed(xp, w_hh, scale)  # (P, 4H)
     w_hr_t = xp.ascontiguousarray(w_hr.T)  # (H, P), made once per call, as W_hhᵀ is (see _transposed)
     outputs = xp.empty((steps,) + h0.shape, dtype=x.dtype)  # (T, N, P)

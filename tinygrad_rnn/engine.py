@@ -192,7 +192,7 @@ def _add_arrays(a, b):
     """``a + b`` for two gradients of one dtype and shape, outside any graph (NumPy: the arrays
     directly; other devices through the op, which runs on the arrays' device)."""
     if type(a.array) is np.ndarray:
-        return _tensor_module.Tensor._wrap(a.array + b.array)
+        return _function.constant(a.array + b.array)
     return a + b
 
 

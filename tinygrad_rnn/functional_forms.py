@@ -52,23 +52,25 @@ def _check_alpha(name: str, alpha, a: Tensor, b: Tensor) -> None:
         raise TypeError(f"{name}: for integer (or bool) operands alpha must be an integer, got {alpha!r}")
 
 
-def add(input, other, *, alpha=1) -> Tensor:  # noqa: A002 (PyTorch's argument names)
-    """``input + alpha * other``, broadcast and promoted as ``+``; either may be a number."""
-    a, b = _operands("add", input, other)
+def _scaled_operands(name: str, input, other, alpha) -> tuple:  # noqa: A002
+    """``(input, alpha * other)`` as tensors, for ``add``/``sub`` (``alpha`` checked as PyTorch does)."""
+    a, b = _operands(name, input, other)
     if not (type(alpha) is int and alpha == 1):
-        _check_alpha("add", alpha, a, b)
+        _check_alpha(name, alpha, a, b)
         if alpha != 1:
             b = b * alpha
+    return a, b
+
+
+def add(input, other, *, alpha=1) -> Tensor:  # noqa: A002 (PyTorch's argument names)
+    """``input + alpha * other``, broadcast and promoted as ``+``; either may be a number."""
+    a, b = _scaled_operands("add", input, other, alpha)
     return a + b
 
 
 def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002 (PyTorch's argument names)
     """``input - alpha * other``, broadcast and promoted as ``-``; either may be a number."""
-    a, b = _operands("sub", input, other)
-    if not (type(alpha) is int and alpha == 1):
-        _check_alpha("sub", alpha, a, b)
-        if alpha != 1:
-            b = b * alpha
+    a, b = _scaled_operands("sub", input, other, alpha)
     return a - b
 
 

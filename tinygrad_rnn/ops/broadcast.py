@@ -28,9 +28,8 @@ def sum_to_shape(grad, shape: tuple):
     axes where the input had size 1; every copy fed the output, so the gradient of
     the input is the sum of the gradients of all its copies.
     """
-    if grad.shape == tuple(shape):
-        return grad
-    return SumTo.apply(grad, shape=tuple(shape))
+    shape = tuple(shape)
+    return grad if grad.shape == shape else SumTo.apply(grad, shape=shape)
 
 
 class SumTo(Function):
