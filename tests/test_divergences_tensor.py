@@ -302,8 +302,10 @@ def test_uint8_index_raises_naming_the_dtype():
 
 def test_advanced_read_is_a_copy_and_basic_read_a_view():
     x = tr.tensor(X_INDEX)
-    assert x[0, 1:3]._version is x._version  # a view shares the version counter
-    assert x[[0, 1]]._version is not x._version  # index arrays copy, as in PyTorch
+    view, copy = x[0, 1:3], x[[0, 1]]
+    x.add_(1)
+    assert view._version == 1  # a view shares the version counter
+    assert copy._version == 0  # index arrays copy, as in PyTorch
 
 
 # ---------------------------------------------------------------- the three array functions

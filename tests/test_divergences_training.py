@@ -472,10 +472,10 @@ def test_load_state_dict_between_forward_and_backward_makes_backward_raise():
 
 def test_load_state_dict_keeps_memory_dtype_and_bumps_the_version():
     layer = nn.Linear(2, 2)
-    weight, memory, version = layer.weight, layer.weight.array, layer.weight._version[0]
+    weight, memory, version = layer.weight, layer.weight.array, layer.weight._version
     layer.load_state_dict({"weight": np.ones((2, 2)), "bias": [1, 2]})  # float64 and ints: cast, as PyTorch does
     assert layer.weight is weight and layer.weight.array is memory and layer.weight.dtype == tr.float32
-    assert weight._version[0] == version + 1
+    assert weight._version == version + 1
     np.testing.assert_array_equal(layer.bias.numpy(), [1.0, 2.0])
 
 

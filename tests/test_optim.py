@@ -142,13 +142,13 @@ def test_parameters_without_grad_are_untouched(name, kwargs):
 @pytest.mark.parametrize("name, kwargs", CONFIGS, ids=CONFIG_IDS)
 def test_step_updates_in_place_and_keeps_dtype(name, kwargs):
     w = nn.Parameter(tr.tensor([[1.0, -2.0], [0.5, 3.0]]))  # float32
-    array, version = w.array, w._version[0]
+    array, version = w.array, w._version
     opt = getattr(optim, name)([w], **kwargs)
     w.grad = tr.tensor([[0.1, -0.2], [0.3, 0.4]])
     opt.step()
     assert w.array is array, "the parameter's array must be updated in place"
     assert w.dtype == tr.float32 and w.is_leaf and w.requires_grad
-    assert w._version[0] == version + 1
+    assert w._version == version + 1
     for value in opt.state[w].values():
         assert not hasattr(value, "dtype") or value.dtype == tr.float32
 

@@ -27,11 +27,12 @@ from .grad_mode import _GradModeGuard
 def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted: dict | None) -> dict:
     """Propagate ``grad_outputs`` from ``outputs`` back through the graph.
 
-    Returns ``{id(tensor): (tensor, complete gradient)}`` for the tensors in ``wanted``
+    Returns ``{id(tensor): (tensor, complete gradient, owned)}`` for the tensors in ``wanted``
     (id -> tensor) that the walk reached, or, with ``wanted=None``, for every leaf reached
-    (then tensors that asked for ``retain_grad`` get their ``.grad`` on the way).
+    (then tensors that asked for ``retain_grad`` get their ``.grad`` on the way). ``owned``: the
+    gradient's array was made by this walk and nothing else holds it (``_LeafGradients``).
     """
-    leaves: dict[int, tuple] = {}  # a leaf's gradient is summed here; complete only at the end
+    leaves = _LeafGradients(create_graph)  # a leaf's gradient is summed here; complete only at the end
     found: dict[int, tuple] = {}  # complete gradients of wanted non-leaf tensors
     pending: dict = {}  # node -> gradient w.r.t. each of its outputs, summed so far
     heap: list = []
@@ -46,7 +47,7 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
         node, slot = edge
         if node is None:
             if wanted is None or id(tensor) in wanted:
-                _accumulate(leaves, tensor, grad, plus)
+                leaves.add(tensor, grad)
             return
         grads = pending.get(node)
         if grads is None:
@@ -97,20 +98,70 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
                         input_grad = _fit_gradient(input_grad, tensor, node)
                     send(tensor, edge, input_grad)
             processed.append(node)
-        for key, (tensor, grad) in leaves.items():  # a leaf's gradient is complete only now
-            found[key] = (tensor, _run_hooks(tensor, grad))
+        for tensor, grad, owned in leaves.items():  # a leaf's gradient is complete only now
+            hooked = _run_hooks(tensor, grad) if tensor._hooks else grad
+            found[id(tensor)] = (tensor, hooked, owned and hooked is grad)
     if not retain_graph:
         for node in reversed(processed):  # leaves' end first: each node's outputs are still alive to describe
             node.release()
     return found
 
 
+class _LeafGradients:
+    """The gradients reaching each leaf, summed as they come. A weight used at every time step
+    receives one gradient per step; outside ``create_graph`` the first sum makes an array of the
+    engine's own and the later ones are added into it in place (``+=``, no new array, no new
+    tensor). A gradient received once is not the engine's (an op's backward may have passed on a
+    tensor it holds elsewhere): ``owned`` says which is which, so ``run_backward`` copies only those."""
+
+    def __init__(self, create_graph: bool):
+        self.create_graph = create_graph
+        self.entries: dict[int, list] = {}  # id(leaf) -> [leaf, gradient, owned]
+
+    def add(self, tensor, grad) -> None:
+        entry = self.entries.get(id(tensor))
+        if entry is None:
+            self.entries[id(tensor)] = [tensor, grad, False]
+        elif self.create_graph:
+            entry[1] = entry[1] + grad  # an op: the sum is differentiated again
+        elif entry[2]:
+            entry[1].array += grad.array  # the engine's own array: add in place
+        else:
+            entry[1] = _add_arrays(entry[1], grad)
+            entry[2] = True
+
+    def items(self):
+        """``(leaf, gradient, owned)`` for every leaf reached."""
+        return self.entries.values()
+
+
 def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool) -> None:
-    """``Tensor.backward``: add d(outputs)/d(leaf), weighted by ``grad_outputs``, into every leaf's ``.grad``."""
-    for tensor, grad in _walk(outputs, grad_outputs, retain_graph, create_graph, wanted=None).values():
-        if not create_graph:
-            grad = _tensor_module.Tensor._wrap(grad.array.copy())  # own memory, never a view
-        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+    """``Tensor.backward``: add d(outputs)/d(leaf), weighted by ``grad_outputs``, into every leaf's ``.grad``.
+
+    As in PyTorch, a ``.grad`` that exists is added into in place (``grad += new``: a reference to
+    ``p.grad`` sees the sum), except under ``create_graph``, where the sum is an op of the graph."""
+    for tensor, grad, owned in _walk(outputs, grad_outputs, retain_graph, create_graph, wanted=None).values():
+        existing = tensor.grad
+        if create_graph:
+            tensor.grad = grad if existing is None else existing + grad
+        elif existing is None:
+            tensor.grad = grad if owned else _function.constant(grad.array.copy())  # own memory, never a view
+        elif _can_add_in_place(existing, grad):
+            existing.array += grad.array
+            existing._bump_version()
+        else:
+            tensor.grad = existing + grad
+
+
+def _can_add_in_place(existing, grad) -> bool:
+    """``existing += grad`` gives the values ``existing + grad`` would: one array type, shape, dtype and
+    device, and memory that may be written (a ``.grad`` the user set to a broadcast view may not)."""
+    a, b = existing.array, grad.array
+    if type(a) is not type(b) or a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if type(a) is np.ndarray:
+        return a.flags.writeable
+    return existing.device == grad.device
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -158,19 +209,19 @@ def _check_node_usable(node) -> None:
             "Pass retain_graph=True to the first backward() if you need to call it twice."
         )
     for i in node.read_inputs():
-        if inputs[i]._version[0] != node.input_versions[i]:
+        if inputs[i]._version != node.input_versions[i]:
             _refuse_modified(node, f"input {i}", inputs[i], node.input_versions[i])
     if node.saves_output:
         for i, (ref, version) in enumerate(zip(node.output_refs, node.output_versions)):
             tensor = ref()
-            if tensor is not None and tensor._version[0] != version:
+            if tensor is not None and tensor._version != version:
                 _refuse_modified(node, f"output {i}", tensor, version)
 
 
 def _refuse_modified(node, what: str, tensor, version: int) -> None:
     raise RuntimeError(
         f"{what} of {node.name} (shape {tensor.shape}) was modified in place after it was "
-        f"saved for backward (version {tensor._version[0]}, expected {version}); its gradient "
+        f"saved for backward (version {tensor._version}, expected {version}); its gradient "
         "would be wrong. Modify a .clone() instead."
     )
 
@@ -185,7 +236,7 @@ def _run_hooks(tensor, grad):
 
 def _accumulate(store: dict, tensor, grad, plus) -> None:
     entry = store.get(id(tensor))
-    store[id(tensor)] = (tensor, grad if entry is None else plus(entry[1], grad))
+    store[id(tensor)] = (tensor, grad if entry is None else plus(entry[1], grad), False)
 
 
 def _add_arrays(a, b):

@@ -76,15 +76,18 @@ class Function:
         if node.returns_view:  # a view shares its base's memory and version counter
             _mark_views(inputs[0], outputs, node.view_index)
         if _grad_mode.enabled:
-            wanted = False
-            for t in inputs:  # one pass: stale views, and whether a gradient is wanted
+            deepest = -1  # the deepest generation among inputs that want a gradient; -1: none does
+            for t in inputs:  # one pass: stale views, and whether (and how deep) a gradient is wanted
                 if t._base is not None and t._base.grad_fn is not t._base_grad_fn:
                     _refuse_stale_view(cls, t)
                 if t.requires_grad:
-                    wanted = True
+                    fn = t.grad_fn
+                    depth = 0 if fn is None else fn.generation
+                    if depth > deepest:
+                        deepest = depth
             # Integer and bool results (casts, comparisons) are flat almost everywhere: no graph.
-            if wanted and outputs[0].array.dtype.kind == "f":
-                node._record(inputs, outputs)
+            if deepest >= 0 and outputs[0].array.dtype.kind == "f":
+                node._record(inputs, outputs, deepest + 1)
         if tracer is not None:
             tracer.forward(cls, inputs, outputs, outputs[0].grad_fn)
         return outputs if type(result) is tuple else outputs[0]
@@ -97,25 +100,38 @@ class Function:
         with backend.device_of_array_context(arrays[0]):  # cuda:N runs on GPU N
             return self.forward(*arrays, **params)
 
-    def _record(self, inputs, outputs) -> None:
-        """Make this node the ``grad_fn`` of ``outputs``: remember what backward needs."""
+    def _record(self, inputs, outputs, generation: int) -> None:
+        """Make this node the ``grad_fn`` of ``outputs``: remember what backward needs.
+
+        ``generation`` is one more than the deepest input's: the engine's order. Written as
+        one loop over the inputs and a short path for one output, because it runs for every
+        op that records (a comprehension per field costs a call each)."""
         self.inputs = inputs
+        self.generation = generation
         # Where each input's gradient goes, fixed now: an in-place write may later give the
         # input tensor a new grad_fn, but this node consumed the value from before the write.
-        edges = tuple([(t.grad_fn, t._output_nr) for t in inputs])
-        generation = 0
-        for fn, _ in edges:
-            if fn is not None and fn.generation > generation:
-                generation = fn.generation
-        self.input_edges = edges
-        self.needs_input_grad = tuple([t.requires_grad for t in inputs])
-        self.generation = generation + 1  # one more than the deepest input's: the engine's order
-        self.input_versions = tuple([t._version[0] for t in inputs])
-        # Weak, so output -> grad_fn -> output is no cycle: the graph dies with its output.
-        self.output_refs = tuple([weakref.ref(out) for out in outputs])
-        self.output_versions = tuple([out._version[0] for out in outputs])
+        edges, needs, versions = [], [], []
+        for t in inputs:
+            edges.append((t.grad_fn, t._output_nr))
+            needs.append(t.requires_grad)
+            counter = t._version_counter  # None: never written, version 0 (Tensor._version)
+            versions.append(0 if counter is None else counter[0])
+        self.input_edges = tuple(edges)
+        self.needs_input_grad = tuple(needs)
+        self.input_versions = tuple(versions)
         if anomaly_mode.enabled:
             self.created_at = _user_frame()
+        # Weak, so output -> grad_fn -> output is no cycle: the graph dies with its output.
+        if len(outputs) == 1:
+            out = outputs[0]
+            counter = out._version_counter
+            self.output_refs = (weakref.ref(out),)
+            self.output_versions = (0 if counter is None else counter[0],)
+            out.requires_grad = True
+            out.grad_fn = self
+            return
+        self.output_refs = tuple([weakref.ref(out) for out in outputs])
+        self.output_versions = tuple([out._version for out in outputs])
         for position, out in enumerate(outputs):
             out.requires_grad = True
             out.grad_fn = self
@@ -264,8 +280,9 @@ def _mark_views(source, outputs, index) -> None:
     A view made by basic indexing of the base itself also keeps the ``index``: a write into
     the view is then a write into ``base[index]`` (``Tensor._write_through_view``)."""
     base = source if source._base is None else source._base
+    counter = source._shared_version_counter()
     for out in outputs:
-        out._version = source._version
+        out._version_counter = counter
         out._base = base
         out._base_grad_fn = base.grad_fn
         out._view_index = index if source._base is None else None
@@ -291,9 +308,9 @@ def split_history(tensor, copy_values: bool):
     """
     old = _tensor_module.Tensor._wrap(tensor.array.copy() if copy_values else tensor.array)
     if copy_values:
-        old._version = [tensor._version[0]]
+        old._version_counter = [tensor._version]
     else:
-        old._version = tensor._version
+        old._version_counter = tensor._shared_version_counter()
     old.requires_grad, old.grad_fn, old._output_nr = tensor.requires_grad, tensor.grad_fn, tensor._output_nr
     old._hooks, tensor._hooks = tensor._hooks, {}
     if tensor.grad_fn is not None:
@@ -320,7 +337,7 @@ def adopt_history(tensor, result) -> None:
 
 def _retarget_output(node, slot: int, tensor) -> None:
     refs, versions = list(node.output_refs), list(node.output_versions)
-    refs[slot], versions[slot] = weakref.ref(tensor), tensor._version[0]
+    refs[slot], versions[slot] = weakref.ref(tensor), tensor._version
     node.output_refs, node.output_versions = tuple(refs), tuple(versions)
 
 

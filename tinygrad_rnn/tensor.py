@@ -12,6 +12,8 @@ reductions, composed ops, in-place writes) and mixed into the class below.
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import autograd, backend, ops, unsupported
 from .tensor_methods import (  # noqa: F401 (the functions beside the methods stay importable from here)
     ArithmeticMethods,
@@ -27,6 +29,27 @@ from .tensor_methods import (  # noqa: F401 (the functions beside the methods st
     where,
 )
 from .tensor_methods.shape import _index_arrays  # noqa: F401 (the indexing tests import it from here)
+
+
+_new_object = object.__new__
+_ndarray = np.ndarray
+
+
+def _fill_fields(tensor, array) -> None:
+    """Every field of a fresh tensor: ``array`` and the empty autograd state. One function for
+    ``_wrap`` (every op's result) and ``_init`` (constructors), written out flat because it runs
+    once per op."""
+    tensor.array = array
+    tensor.requires_grad = False
+    tensor.grad = None
+    tensor.grad_fn = None
+    tensor._output_nr = 0  # which output of grad_fn this is (ops like unbind have several)
+    tensor._retains_grad = False
+    tensor._hooks = {}
+    tensor._version_counter = None  # see Tensor._version: made on the first write or view
+    tensor._base = None  # for a view: the tensor whose memory it shares (autograd._mark_views)
+    tensor._base_grad_fn = None
+    tensor._view_index = None
 
 
 class _HookHandle:
@@ -50,7 +73,7 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
     """
 
     __slots__ = (
-        "array", "requires_grad", "grad", "grad_fn", "_output_nr", "_retains_grad", "_hooks", "_version",
+        "array", "requires_grad", "grad", "grad_fn", "_output_nr", "_retains_grad", "_hooks", "_version_counter",
         "_base", "_base_grad_fn", "_view_index", "__weakref__",
     )
 
@@ -70,20 +93,10 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
 
         made = legacy_tensor(type(self).__name__, backend.float32, args, kwargs)
         self._init(made.array)
-        self._version = made._version
+        self._version_counter = made._shared_version_counter()
 
     def _init(self, array, requires_grad: bool = False) -> None:
-        self.array = array
-        self.grad = None
-        self.grad_fn = None
-        self._output_nr = 0  # which output of grad_fn this is (ops like unbind have several)
-        self._retains_grad = False
-        self._hooks = {}
-        self._version = [0]  # bumped by in-place writes; shared with views of the same memory
-        self._base = None  # for a view: the tensor whose memory it shares (autograd._mark_views)
-        self._base_grad_fn = None
-        self._view_index = None
-        self.requires_grad = False
+        _fill_fields(self, array)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -94,9 +107,35 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
 
         Always a plain ``Tensor``, also as ``self._wrap`` on a subclass (``nn.Parameter``):
         what an op on a parameter makes is an ordinary tensor, not another parameter."""
-        tensor = object.__new__(Tensor)
-        tensor._init(backend.as_array(array))
+        tensor = _new_object(Tensor)
+        _fill_fields(tensor, array if type(array) is _ndarray else backend.as_array(array))
         return tensor
+
+    # ------------------------------------------------------------ the version counter
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was written in place (PyTorch's ``t._version``).
+
+        A node records the versions of what its backward reads; backward refuses if they moved.
+        Views and ``detach()`` share one counter with their base (a write through any of them
+        is a write to all). The counter is made on first need: most tensors are never written
+        or viewed, and a list per tensor would cost an allocation per op."""
+        counter = self._version_counter
+        return 0 if counter is None else counter[0]
+
+    def _bump_version(self) -> None:
+        """Count one in-place write to this tensor's memory."""
+        counter = self._version_counter
+        if counter is None:
+            self._version_counter = [1]
+        else:
+            counter[0] += 1
+
+    def _shared_version_counter(self) -> list:
+        """This tensor's counter, made now if it has none, for a view or alias to share."""
+        if self._version_counter is None:
+            self._version_counter = [0]
+        return self._version_counter
 
     # ------------------------------------------------------------ the data
     @property
@@ -146,7 +185,7 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
         if backend.device_of(array) != self.device:
             raise RuntimeError(f"data: the new value is on {backend.device_of(array)}, this tensor on {self.device}")
         self.array = array
-        self._version[0] += 1
+        self._bump_version()
 
     # ------------------------------------------------------------ autograd
     @property
@@ -166,7 +205,7 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
     def detach(self) -> Tensor:
         """The same data (shared memory) cut out of the graph: no grad_fn, no gradient."""
         detached = Tensor._wrap(self.array)
-        detached._version = self._version  # same memory, same version counter
+        detached._version_counter = self._shared_version_counter()  # same memory, same version counter
         return detached
 
     def clone(self) -> Tensor:
@@ -231,7 +270,7 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
             result = self._fit_result(name, compute(Tensor._wrap(self.array)))
             if result.array is not self.array:
                 self.array[...] = result.array
-            self._version[0] += 1
+            self._bump_version()
             return self
         if self._base is not None and self._view_index is not None:
             return self._write_through_view(name, compute, copy_old)
@@ -244,7 +283,7 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
             raise
         if result.array is not self.array:
             self.array[...] = result.array
-        self._version[0] += 1
+        self._bump_version()
         autograd.adopt_history(self, result)
         return self
 

@@ -315,7 +315,7 @@ class Module:
             for key, array in arrays.items():
                 tensor = own[key]
                 tensor.array[...] = backend.to_device(array, tensor.device)  # in place; casts to tensor's dtype
-                tensor._version[0] += 1
+                tensor._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ calling

@@ -128,13 +128,13 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p.array.size
             p.array += step * direction[offset:offset + n].reshape(p.shape)
-            p._version[0] += 1  # changed in place: a graph that saved the old values must refuse backward
+            p._bump_version()  # changed in place: a graph that saved the old values must refuse backward
             offset += n
 
     def _set_params(self, values) -> None:
         for p, value in zip(self._params, values):
             p.array[...] = value
-            p._version[0] += 1
+            p._bump_version()
 
     # ------------------------------------------------------------ the step
     def step(self, closure=None):

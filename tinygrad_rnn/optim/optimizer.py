@@ -183,7 +183,7 @@ class Optimizer:
                     _follow_parameter(state, p)
                     self._update_parameter(p, p.grad.array, state, group)
                     # The values changed in place: a graph that saved the old ones must now refuse backward.
-                    p._version[0] += 1
+                    p._bump_version()
         return loss
 
     def _update_parameter(self, p: Tensor, grad, state: dict, group: dict) -> None:

@@ -155,7 +155,7 @@ class InPlaceMethods(TensorBase):
             )
         self.array = self.array.reshape(shape)  # only sizes of 1 come or go: always a view, never a copy
         self._view_index = None  # a write into it can no longer go through its base's index
-        self._version[0] += 1
+        self._bump_version()
         return self
 
 
