@@ -58,7 +58,7 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
     processed = []
     with _GradModeGuard(create_graph):  # backward formulas record a graph only for create_graph
         for output, grad in zip(outputs, grad_outputs):
-            send(output, (output.grad_fn, output._output_nr), grad)
+            send(output, output._edge, grad)
         while heap:
             # 1. The deepest node left: every node that consumed its outputs has run, so the
             #    gradients it received are complete (the sum over all uses).

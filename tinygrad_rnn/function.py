@@ -110,15 +110,19 @@ class Function:
         self.generation = generation
         # Where each input's gradient goes, fixed now: an in-place write may later give the
         # input tensor a new grad_fn, but this node consumed the value from before the write.
+        # Each tensor carries its edge (``_edge``, made once by the node that made it), so
+        # recording it allocates nothing. The flags and versions are nearly always the same few
+        # tuples: one shared copy of each (``_shared``, ``_zeros``) spares the garbage collector
+        # new objects per op (it scans every live object of a growing graph, again and again).
         edges, needs, versions = [], [], []
         for t in inputs:
-            edges.append((t.grad_fn, t._output_nr))
+            edges.append(t._edge)
             needs.append(t.requires_grad)
             counter = t._version_counter  # None: never written, version 0 (Tensor._version)
             versions.append(0 if counter is None else counter[0])
         self.input_edges = tuple(edges)
-        self.needs_input_grad = tuple(needs)
-        self.input_versions = tuple(versions)
+        self.needs_input_grad = _shared(tuple(needs))
+        self.input_versions = _zeros(len(versions)) if not any(versions) else tuple(versions)
         if anomaly_mode.enabled:
             self.created_at = _user_frame()
         # Weak, so output -> grad_fn -> output is no cycle: the graph dies with its output.
@@ -126,16 +130,17 @@ class Function:
             out = outputs[0]
             counter = out._version_counter
             self.output_refs = (weakref.ref(out),)
-            self.output_versions = (0 if counter is None else counter[0],)
+            self.output_versions = _ZERO_VERSION if counter is None else (counter[0],)
             out.requires_grad = True
             out.grad_fn = self
+            out._edge = (self, 0)
             return
         self.output_refs = tuple([weakref.ref(out) for out in outputs])
         self.output_versions = tuple([out._version for out in outputs])
         for position, out in enumerate(outputs):
             out.requires_grad = True
             out.grad_fn = self
-            out._output_nr = position
+            out._edge = (self, position)
 
     def read_inputs(self):
         """Positions of the inputs whose values backward reads (checked for in-place changes)."""
@@ -233,6 +238,20 @@ class Function:
         return f"<{self.name} outputs {', '.join(_describe(m) for m in meta)}>"
 
 
+_ZERO_VERSION = (0,)
+_shared_tuples: dict = {}
+
+
+def _shared(flags: tuple) -> tuple:
+    """One shared copy of a tuple of bools such as ``(True, False)`` (there are few of them)."""
+    return _shared_tuples.setdefault(flags, flags)
+
+
+def _zeros(n: int) -> tuple:
+    """One shared ``(0,) * n``: the versions of inputs never written in place (nearly all of them)."""
+    return _shared_tuples.setdefault(n, (0,) * n)
+
+
 def _describe(meta) -> str:
     """``(16, 64) float32`` for a ``(shape, dtype)`` pair; ``?`` when unknown."""
     return "?" if meta is None else f"{tuple(meta[0])} {meta[1]}"
@@ -311,7 +330,7 @@ def split_history(tensor, copy_values: bool):
         old._version_counter = [tensor._version]
     else:
         old._version_counter = tensor._shared_version_counter()
-    old.requires_grad, old.grad_fn, old._output_nr = tensor.requires_grad, tensor.grad_fn, tensor._output_nr
+    old.requires_grad, old.grad_fn, old._edge = tensor.requires_grad, tensor.grad_fn, tensor._edge
     old._hooks, tensor._hooks = tensor._hooks, {}
     if tensor.grad_fn is not None:
         _retarget_output(tensor.grad_fn, tensor._output_nr, old)
@@ -329,7 +348,7 @@ def adopt_history(tensor, result) -> None:
     """After an in-place write: ``tensor`` holds ``result``'s values, so it becomes the output
     of the node that made ``result`` (the write's node). Its identity and memory stay."""
     node = result.grad_fn
-    tensor.grad_fn, tensor._output_nr = node, result._output_nr
+    tensor.grad_fn, tensor._edge = node, result._edge
     if node is not None:
         tensor.requires_grad = True
         _retarget_output(node, result._output_nr, tensor)
