@@ -286,7 +286,7 @@ def test_a_buffer_written_once_per_step_is_not_copied_per_step():
     node, shared = outputs.grad_fn, 0
     while node is not None and node.name == "SetItemBackward":
         shared += np.shares_memory(node.inputs[0].array, outputs.array)
-        node = node.input_edges[0][0]
+        node = node.input_fns[0]
     assert shared == 50
 
 

@@ -42,9 +42,8 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
     # the arrays directly costs a fraction of an op node.
     plus = operator.add if create_graph else _add_arrays
 
-    def send(tensor, edge, grad) -> None:
-        """Add ``grad`` to what ``edge`` = (node, output slot) has received; (None, _) is a leaf."""
-        node, slot = edge
+    def send(tensor, node, slot, grad) -> None:
+        """Add ``grad`` to what output ``slot`` of ``node`` has received; node None: ``tensor`` is a leaf."""
         if node is None:
             if wanted is None or id(tensor) in wanted:
                 leaves.add(tensor, grad)
@@ -58,7 +57,7 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
     processed = []
     with _GradModeGuard(create_graph):  # backward formulas record a graph only for create_graph
         for output, grad in zip(outputs, grad_outputs):
-            send(output, output._edge, grad)
+            send(output, output.grad_fn, output._output_nr, grad)
         while heap:
             # 1. The deepest node left: every node that consumed its outputs has run, so the
             #    gradients it received are complete (the sum over all uses).
@@ -90,13 +89,13 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
             if _function.tracer is not None:  # tinygrad_rnn.graph.trace: the backward pass, step by step
                 _function.tracer.backward(node, grads, input_grads)
             # 4. Each input's gradient goes along the edge recorded in the forward pass.
-            for tensor, edge, needed, input_grad in zip(node.inputs, node.input_edges, node.needs_input_grad,
-                                                        input_grads):
+            for tensor, fn, slot, needed, input_grad in zip(node.inputs, node.input_fns, node.input_slots,
+                                                            node.needs_input_grad, input_grads):
                 if needed and input_grad is not None:
                     array, expected = input_grad.array, tensor.array
                     if array.shape != expected.shape or array.dtype != expected.dtype:
                         input_grad = _fit_gradient(input_grad, tensor, node)
-                    send(tensor, edge, input_grad)
+                    send(tensor, fn, slot, input_grad)
             processed.append(node)
         for tensor, grad, owned in leaves.items():  # a leaf's gradient is complete only now
             hooked = _run_hooks(tensor, grad) if tensor._hooks else grad

@@ -2,7 +2,7 @@
 
 ``Function.apply`` runs an op's ``forward`` on raw arrays, wraps the result in a Tensor and,
 when a gradient is wanted, records the node: its inputs, where each input's gradient goes
-(``input_edges``), the versions of what backward will read, and weak references to its
+(``input_fns`` and ``input_slots``), the versions of what backward will read, and weak references to its
 outputs. That record is the graph; ``engine.py`` walks it backwards.
 
 The second half is the in-place machinery (docs/architecture.md, "In-place writes"): views
@@ -110,17 +110,19 @@ class Function:
         self.generation = generation
         # Where each input's gradient goes, fixed now: an in-place write may later give the
         # input tensor a new grad_fn, but this node consumed the value from before the write.
-        # Each tensor carries its edge (``_edge``, made once by the node that made it), so
-        # recording it allocates nothing. The flags and versions are nearly always the same few
-        # tuples: one shared copy of each (``_shared``, ``_zeros``) spares the garbage collector
-        # new objects per op (it scans every live object of a growing graph, again and again).
-        edges, needs, versions = [], [], []
+        # Input i's gradient goes to output ``input_slots[i]`` of node ``input_fns[i]`` (None for
+        # a leaf or a constant). Slots, flags and versions are nearly always the same few tuples
+        # (all zeros, ``(True, False)``): one shared copy of each (``_shared``, ``_zeros``) spares
+        # the garbage collector new objects per op; it rescans every object of a growing graph.
+        fns, slots, needs, versions = [], [], [], []
         for t in inputs:
-            edges.append(t._edge)
+            fns.append(t.grad_fn)
+            slots.append(t._output_nr)
             needs.append(t.requires_grad)
             counter = t._version_counter  # None: never written, version 0 (Tensor._version)
             versions.append(0 if counter is None else counter[0])
-        self.input_edges = tuple(edges)
+        self.input_fns = tuple(fns)
+        self.input_slots = _zeros(len(slots)) if not any(slots) else tuple(slots)
         self.needs_input_grad = _shared(tuple(needs))
         self.input_versions = _zeros(len(versions)) if not any(versions) else tuple(versions)
         if anomaly_mode.enabled:
@@ -133,14 +135,13 @@ class Function:
             self.output_versions = _ZERO_VERSION if counter is None else (counter[0],)
             out.requires_grad = True
             out.grad_fn = self
-            out._edge = (self, 0)
             return
         self.output_refs = tuple([weakref.ref(out) for out in outputs])
         self.output_versions = tuple([out._version for out in outputs])
         for position, out in enumerate(outputs):
             out.requires_grad = True
             out.grad_fn = self
-            out._edge = (self, position)
+            out._output_nr = position
 
     def read_inputs(self):
         """Positions of the inputs whose values backward reads (checked for in-place changes)."""
@@ -174,9 +175,9 @@ class Function:
         inputs = d.get("inputs")
         if inputs is None:  # freed already (or never recorded): nothing left to drop
             return
-        needs, edges, refs = d["needs_input_grad"], d["input_edges"], d["output_refs"]
+        needs, fns, refs = d["needs_input_grad"], d["input_fns"], d["output_refs"]
         leaves = None
-        for position, (fn, _) in enumerate(edges):
+        for position, fn in enumerate(fns):
             if fn is None and needs[position]:
                 if leaves is None:
                     leaves = [None] * len(inputs)
@@ -184,7 +185,7 @@ class Function:
         outputs = [ref() for ref in refs]
         self.__dict__ = {  # the graph's shape stays, its saved values go
             "generation": d["generation"], "output_refs": refs, "output_versions": d["output_versions"],
-            "input_edges": edges, "needs_input_grad": needs, "inputs": None,
+            "input_fns": fns, "input_slots": d["input_slots"], "needs_input_grad": needs, "inputs": None,
             "input_meta": tuple([(t.array.shape, t.array.dtype) for t in inputs]),
             "_output_meta": [None if out is None else (out.array.shape, out.array.dtype) for out in outputs],
             "_leaf_refs": None if leaves is None else tuple(leaves),
@@ -210,13 +211,13 @@ class Function:
         leaf that requires grad, ``(AccumulateGrad, 0)`` (the same object for the same leaf,
         its ``.variable`` the leaf); ``(None, 0)`` for an input that needs no gradient. This
         is the graph's structure, so it survives ``backward()`` (which frees the saved values)."""
-        edges = self.__dict__.get("input_edges")
-        if edges is None:  # a node that recorded nothing (no input wanted a gradient)
+        fns = self.__dict__.get("input_fns")
+        if fns is None:  # a node that recorded nothing (no input wanted a gradient)
             return ()
         inputs = self.__dict__.get("inputs")
         leaf_refs = self.__dict__.get("_leaf_refs")
         pairs = []
-        for i, ((fn, slot), need) in enumerate(zip(edges, self.needs_input_grad)):
+        for i, (fn, slot, need) in enumerate(zip(fns, self.input_slots, self.needs_input_grad)):
             if fn is not None:
                 pairs.append((fn, slot))
             elif not need:
@@ -330,7 +331,7 @@ def split_history(tensor, copy_values: bool):
         old._version_counter = [tensor._version]
     else:
         old._version_counter = tensor._shared_version_counter()
-    old.requires_grad, old.grad_fn, old._edge = tensor.requires_grad, tensor.grad_fn, tensor._edge
+    old.requires_grad, old.grad_fn, old._output_nr = tensor.requires_grad, tensor.grad_fn, tensor._output_nr
     old._hooks, tensor._hooks = tensor._hooks, {}
     if tensor.grad_fn is not None:
         _retarget_output(tensor.grad_fn, tensor._output_nr, old)
@@ -348,7 +349,7 @@ def adopt_history(tensor, result) -> None:
     """After an in-place write: ``tensor`` holds ``result``'s values, so it becomes the output
     of the node that made ``result`` (the write's node). Its identity and memory stay."""
     node = result.grad_fn
-    tensor.grad_fn, tensor._edge = node, result._edge
+    tensor.grad_fn, tensor._output_nr = node, result._output_nr
     if node is not None:
         tensor.requires_grad = True
         _retarget_output(node, result._output_nr, tensor)

@@ -32,7 +32,6 @@ from .tensor_methods.shape import _index_arrays  # noqa: F401 (the indexing test
 
 
 _new_object = object.__new__
-_LEAF_EDGE = (None, 0)  # the edge of every tensor no op made: one shared tuple
 _ndarray = np.ndarray
 
 
@@ -44,7 +43,7 @@ def _fill_fields(tensor, array) -> None:
     tensor.requires_grad = False
     tensor.grad = None
     tensor.grad_fn = None
-    tensor._edge = _LEAF_EDGE  # (grad_fn, which of its outputs this is): where a consumer's gradient goes
+    tensor._output_nr = 0  # which output of grad_fn this is (ops like unbind have several)
     tensor._retains_grad = False
     tensor._hooks = {}
     tensor._version_counter = None  # see Tensor._version: made on the first write or view
@@ -74,7 +73,7 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
     """
 
     __slots__ = (
-        "array", "requires_grad", "grad", "grad_fn", "_edge", "_retains_grad", "_hooks", "_version_counter",
+        "array", "requires_grad", "grad", "grad_fn", "_output_nr", "_retains_grad", "_hooks", "_version_counter",
         "_base", "_base_grad_fn", "_view_index", "__weakref__",
     )
 
@@ -111,11 +110,6 @@ class Tensor(ConversionMethods, ArithmeticMethods, ShapeMethods, ReductionMethod
         tensor = _new_object(Tensor)
         _fill_fields(tensor, array if type(array) is _ndarray else backend.as_array(array))
         return tensor
-
-    @property
-    def _output_nr(self) -> int:
-        """Which output of ``grad_fn`` this tensor is (ops like ``unbind`` have several)."""
-        return self._edge[1]
 
     # ------------------------------------------------------------ the version counter
     @property
