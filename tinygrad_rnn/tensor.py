@@ -30,7 +30,6 @@ from .tensor_methods import (  # noqa: F401 (the functions beside the methods st
 )
 from .tensor_methods.shape import _index_arrays  # noqa: F401 (the indexing tests import it from here)
 
-
 _new_object = object.__new__
 _ndarray = np.ndarray
 
