@@ -402,6 +402,22 @@ def test_stack(spelling, data):
     check_gradients(fn, pieces, lambda g, *vs: tuple(np.take(g, k, axis=dim) for k in range(count)))
 
 
+def test_stack_promotes_dtypes_as_cat_and_differentiates_twice():
+    a = tr.tensor([1.0, 2.0], dtype=tr.float32, requires_grad=True)
+    b = tr.tensor([3.0, 4.0], dtype=tr.float64)
+    out = tr.stack([a, b], 1)
+    assert out.dtype == np.float64 and out.shape == (2, 2)
+    out.backward(tr.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=tr.float64))
+    assert a.grad.dtype == np.float32 and b.grad is None
+    assert_close(a.grad, np.array([1.0, 3.0], dtype=np.float32), atol=0, rtol=0)
+    # Stack's backward is an unbind, and unbind's a stack: both record under create_graph
+    x = tr.tensor([0.5, -1.5], dtype=tr.float64, requires_grad=True)
+    (g,) = tr.grad(tr.stack([x * x, x]).sum(), x, create_graph=True)  # d/dx = 2x + 1
+    assert_close(g, 2 * x.numpy() + 1, atol=1e-12, rtol=0)
+    (h,) = tr.grad((g * g).sum(), x)  # d/dx (2x + 1)² = 4 (2x + 1)
+    assert_close(h, 4 * (2 * x.numpy() + 1), atol=1e-12, rtol=0)
+
+
 def _check_pieces(x, pieces, expected, dim):
     """Pieces match NumPy, and the gradient of Σ <piece_k, g_k> is the g_k put back in place."""
     assert len(pieces) == len(expected)

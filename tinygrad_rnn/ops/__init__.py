@@ -20,14 +20,28 @@ from .clamp import ClampTensors, Clip
 from .elementwise import Add, Cast, Div, Maximum, Minimum, Mul, Pow, PowScalar, Sub, Where
 from .inplace import SetItem
 from .linalg import MatMul
-from .movement import Cat, Clone, Expand, Flip, GetItem, Permute, Repeat, Reshape, ScatterAdd, Split, ToDevice, Unbind
+from .movement import (
+    Cat,
+    Clone,
+    Expand,
+    Flip,
+    GetItem,
+    Permute,
+    Repeat,
+    Reshape,
+    ScatterAdd,
+    Split,
+    Stack,
+    ToDevice,
+    Unbind,
+)
 from .reduce import CumSum, Max, Prod, Sum
 from .registry import REGISTRY, Registered, register
 
 __all__ = [
     "Add", "Cast", "Cat", "ClampTensors", "Clip", "Clone", "CumSum", "Div", "Expand", "Flip", "GetItem", "MatMul",
     "Max", "Maximum", "Minimum", "Mul", "Permute", "Pow", "PowScalar", "Prod", "Repeat", "Reshape", "ScatterAdd",
-    "SetItem", "Split", "Sub", "Sum", "ToDevice", "Unbind", "Where", "REGISTRY", "Registered", "register",
+    "SetItem", "Split", "Stack", "Sub", "Sum", "ToDevice", "Unbind", "Where", "REGISTRY", "Registered", "register",
 ]
 
 # The registered ops (Exp, Tanh, Neg, ...): importing their modules above registered them.

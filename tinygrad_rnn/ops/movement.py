@@ -127,6 +127,23 @@ class Cat(Function):
         return tuple(grads)
 
 
+class Stack(Function):
+    """Join same-shaped arrays along a new ``axis``; each input's gradient is its slice of the
+    output's gradient (``unbind``). One node, where unsqueezing each input and concatenating
+    would make one more node per input (per time step, for a sequence's outputs)."""
+
+    saves_inputs = False
+    saves_output = False
+
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        return self.xp.stack(arrays, axis=axis)
+
+    def backward(self, grad):
+        pieces = Unbind.apply(grad, axis=self.axis)
+        return tuple(piece if needed else None for piece, needed in zip(pieces, self.needs_input_grad))
+
+
 class ToDevice(Function):
     """Copy to another device; the gradient is copied back."""
 
@@ -200,8 +217,7 @@ class Unbind(Function):
     def backward(self, *grads):
         x = self.inputs[0]
         slice_shape = x.shape[: self.axis] + x.shape[self.axis + 1 :]
-        pieces = [(g if g is not None else x.new_zeros(slice_shape)).unsqueeze(self.axis) for g in grads]
-        return Cat.apply(*pieces, axis=self.axis)
+        return Stack.apply(*(g if g is not None else x.new_zeros(slice_shape) for g in grads), axis=self.axis)
 
 
 class Flip(Function):

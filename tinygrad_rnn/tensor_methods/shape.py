@@ -414,4 +414,5 @@ def stack(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
                 f"tensors[{position}] has shape {other.shape}"
             )
     dim = check_dim("stack", dim if axis is None else axis, tensors[0].ndim, extra=1)
-    return cat([t.unsqueeze(dim) for t in tensors], dim)
+    common = backend.result_type(*(t.dtype for t in tensors))  # as cat: int64 with float32 is float32
+    return ops.Stack.apply(*(t.to(common) for t in tensors), axis=dim)
