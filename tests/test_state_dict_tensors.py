@@ -85,11 +85,17 @@ def test_changes_to_the_model_show_in_the_state_dict_and_clone_makes_a_copy():
 
 def test_a_state_dict_value_shares_the_version_counter_so_a_write_through_it_is_caught():
     # Writing into a state_dict value writes into the parameter; a graph that saved it must refuse backward.
+    # The weight is saved when the input's gradient is wanted (x Wᵀ: dx = dy W), as in PyTorch's addmm.
     lin = nn.Linear(2, 1)
-    out = (lin(tr.ones(1, 2)) ** 2).sum()
+    out = (lin(tr.ones(1, 2, requires_grad=True)) ** 2).sum()
     lin.state_dict()["weight"].mul_(2.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation|version"):
         out.backward()
+    # Without it, backward never reads the weight: PyTorch does not refuse, nor do we.
+    out = (lin(tr.ones(1, 2)) ** 2).sum()
+    lin.state_dict()["weight"].mul_(2.0)
+    out.backward()
+    assert lin.weight.grad is not None
 
 
 def test_keep_vars_prefix_and_destination():

@@ -1,4 +1,4 @@
-"""PyTorch's function forms: tr.add/sub/mul/div/pow/neg, tr.tril/triu, tr.mm/bmm, tr.einsum,
+"""PyTorch's function forms: tr.add/sub/mul/div/pow/neg, tr.tril/triu, tr.mm/bmm/addmm, tr.einsum,
 tr.multinomial, tr.set_num_threads/get_num_threads, tr.concat, tr.is_tensor, tr.numel.
 
 Values, dtypes and gradients are checked against numbers worked out by hand, against finite
@@ -200,6 +200,58 @@ def test_mm_and_bmm_match_torch(torch):
         assert tr.gradcheck(getattr(tr, name), [tr.tensor(v, requires_grad=True) for v in arrays])
 
 
+@pytest.mark.parametrize("input_shape", [(3, 2), (2,), (1, 2), (3, 1), ()])
+@pytest.mark.parametrize("beta, alpha", [(1, 1), (0.5, -2.0), (0, 1)])
+def test_addmm_by_hand_and_by_finite_differences(input_shape, beta, alpha):
+    rng = np.random.default_rng(4)
+    base, m1, m2 = rng.normal(size=input_shape), rng.normal(size=(3, 4)), rng.normal(size=(4, 2))
+    ours = [tr.tensor(v, requires_grad=True) for v in (base, m1, m2)]
+    out = tr.addmm(*ours, beta=beta, alpha=alpha)
+    np.testing.assert_allclose(out.numpy(), beta * base + alpha * (m1 @ m2), rtol=1e-12)
+    upstream = rng.normal(size=(3, 2))
+    out.backward(tr.tensor(upstream))
+    padded = (1,) * (2 - len(input_shape)) + input_shape  # the input's shape as broadcasting sees it
+    summed = upstream.sum(axis=tuple(i for i, n in enumerate(padded) if n == 1), keepdims=True)
+    np.testing.assert_allclose(ours[0].grad.numpy(), beta * summed.reshape(input_shape), rtol=1e-12)
+    np.testing.assert_allclose(ours[1].grad.numpy(), alpha * upstream @ m2.T, rtol=1e-12)
+    np.testing.assert_allclose(ours[2].grad.numpy(), alpha * m1.T @ upstream, rtol=1e-12)
+    fresh = [tr.tensor(v, requires_grad=True) for v in (base, m1, m2)]
+    assert tr.gradcheck(lambda a, b, c: tr.addmm(a, b, c, beta=beta, alpha=alpha), fresh)
+    assert tr.gradgradcheck(lambda a, b, c: tr.addmm(a, b, c, beta=beta, alpha=alpha), fresh)
+
+
+def test_addmm_with_beta_zero_ignores_nan_in_the_input_as_pytorch():
+    out = tr.addmm(tr.tensor([float("nan"), 1.0]), tr.ones(1, 1), tr.ones(1, 2), beta=0)
+    assert out.tolist() == [[1.0, 1.0]]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: tr.addmm(tr.ones(2), tr.ones(2, 3), tr.ones(2, 3)), r"mat1's columns \(3\) must equal mat2's rows \(2\)"),
+    (lambda: tr.addmm(tr.ones(2), tr.ones(3), tr.ones(3, 2)), r"must be matrices \(2-D\), got shapes \(3,\)"),
+    (lambda: tr.addmm(tr.ones(3), tr.ones(2, 2), tr.ones(2, 2)), r"input of shape \(3,\) does not broadcast"),
+    (lambda: tr.addmm(tr.ones(2, 2, 2), tr.ones(2, 2), tr.ones(2, 2)), "does not broadcast"),
+    (lambda: tr.addmm(tr.ones(2, dtype=F64), tr.ones(2, 2), tr.ones(2, 2)), "of one dtype, got float64, float32"),
+    (lambda: tr.addmm([1.0], tr.ones(1, 1), tr.ones(1, 1)), "input must be a Tensor"),
+    (lambda: tr.addmm(tr.ones(1), tr.ones(1, 1), tr.ones(1, 1), beta=tr.ones(1)), "beta must be a Python number"),
+])
+def test_addmm_refuses_what_pytorch_refuses(call, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        call()
+
+
+def test_addmm_matches_torch(torch):
+    rng = np.random.default_rng(5)
+    arrays = [rng.normal(size=s).astype(np.float32) for s in ((2,), (3, 4), (4, 2))]
+    ours = [tr.tensor(v, requires_grad=True) for v in arrays]
+    theirs = [torch.tensor(v, requires_grad=True) for v in arrays]
+    out, ref = tr.addmm(*ours, beta=0.5, alpha=2.0), torch.addmm(*theirs, beta=0.5, alpha=2.0)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-6)
+    out.sum().backward()
+    ref.sum().backward()
+    for x, y in zip(ours, theirs):
+        np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-6)
+
+
 # ---------------------------------------------------------------- small ones
 def test_concat_and_concatenate_are_cat():
     a, b = tr.tensor([[1.0, 2.0]], requires_grad=True), tr.tensor([[3.0, 4.0]], requires_grad=True)
@@ -220,7 +272,7 @@ def test_is_tensor_numel_and_broadcast_to():
 
 
 def test_function_forms_have_docstrings():
-    for name in ("add sub mul div pow neg tril triu mm bmm einsum multinomial is_tensor numel broadcast_to "
+    for name in ("add sub mul div pow neg tril triu mm bmm addmm einsum multinomial is_tensor numel broadcast_to "
                  "set_num_threads get_num_threads concat concatenate device LongTensor Tensor").split():
         assert getattr(tr, name).__doc__, f"tr.{name} has no docstring"
 

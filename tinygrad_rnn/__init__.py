@@ -78,7 +78,7 @@ from .legacy_tensors import (
     LongTensor,
     ShortTensor,
 )
-from .linalg_forms import bmm, einsum, mm
+from .linalg_forms import addmm, bmm, einsum, mm
 from .ops.registry import REGISTRY as _REGISTRY
 from .random import Generator, get_rng_state, set_rng_state
 from .sampling import multinomial

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import string
 
-from . import backend
+from . import backend, ops
 from .ops.broadcast import reshape_to
 from .tensor import Tensor
 
@@ -62,6 +62,22 @@ def bmm(input, mat2) -> Tensor:  # noqa: A002 (PyTorch's argument names)
     (no broadcasting) and one dtype."""
     _check_matrices("bmm", 3, input, mat2)
     return input @ mat2
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002 (PyTorch's argument names)
+    """``beta · input + alpha · (mat1 @ mat2)`` as one node: ``mat1`` (n, k) and ``mat2`` (k, m) matrices,
+    ``input`` broadcast to (n, m) (a bias row, or a full matrix), all of one dtype. With beta = 0 the
+    input is ignored (NaN in it included), as in PyTorch."""
+    for argument, value in (("input", input), ("mat1", mat1), ("mat2", mat2)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"addmm: {argument} must be a Tensor, got {type(value).__name__}")
+    for argument, value in (("beta", beta), ("alpha", alpha)):
+        if not isinstance(value, int | float):
+            raise TypeError(f"addmm: {argument} must be a Python number, got {type(value).__name__}")
+    if mat1.ndim == 2 and mat2.ndim == 2 and mat1.shape[1] != mat2.shape[0]:
+        raise ValueError(f"addmm: mat1's columns ({mat1.shape[1]}) must equal mat2's rows ({mat2.shape[0]}), got "
+                         f"shapes {mat1.shape} and {mat2.shape}")
+    return ops.AddMM.apply(input, mat1, mat2, beta=beta, alpha=alpha)
 
 
 # ---------------------------------------------------------------- einsum

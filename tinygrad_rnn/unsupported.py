@@ -89,7 +89,6 @@ _BOTH = {
     "unique": _UNIQUE,
     "bincount": _BINCOUNT,
     "bernoulli": "draw with uniform numbers: (tr.rand_like(p) < p).float()",
-    "addmm": "write it out: beta * input + alpha * (mat1 @ mat2)",
     "baddbmm": "write it out: beta * input + alpha * tr.bmm(batch1, batch2)",
     "addcmul": "write it out: input + value * tensor1 * tensor2",
     "addcdiv": "write it out: input + value * tensor1 / tensor2",

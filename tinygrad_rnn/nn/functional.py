@@ -48,6 +48,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input has {input.shape[-1]} features (shape {input.shape}) but the weight "
             f"expects {weight.shape[-1]} (weight shape {weight.shape})"
         )
+    if input.ndim == 2 and weight.ndim == 2 and bias is not None:  # x Wᵀ + b as one node
+        return ops.AddMM.apply(bias, input, weight, transpose_b=True)
     if input.ndim >= 2 and weight.ndim == 2:  # x Wᵀ as one node (no transpose node, in forward or backward)
         out = ops.MatMul.apply(input, weight, transpose_b=True)
     else:

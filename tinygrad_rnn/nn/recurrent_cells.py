@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 from .. import bptt, creation
+from ..linalg_forms import addmm
 from ..tensor import Tensor
 from . import init
 from .module import Module
@@ -33,7 +34,7 @@ from .parameter import Parameter
 # all time steps in one matrix product, which is much faster than one product per step.
 def rnn_step(x_proj: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None, nonlinearity: str = "tanh") -> Tensor:
     """h' = tanh(x_proj + h W_hhᵀ + b_hh) (or relu); ``w_hh_t`` is W_hhᵀ."""
-    pre = x_proj + h @ w_hh_t
+    pre = _plus_product(x_proj, h, w_hh_t)
     if b_hh is not None:
         pre = pre + b_hh
     return pre.tanh() if nonlinearity == "tanh" else pre.relu()
@@ -43,7 +44,7 @@ def lstm_step(x_proj: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, b_hh: Tensor
               w_hr_t: Tensor | None = None) -> tuple:
     """(h', c') of the LSTM, gates in PyTorch's order i, f, g, o. With ``w_hr_t`` (W_hrᵀ, (H, P): an
     LSTM with ``proj_size=P``), h' = (o ⊙ tanh(c')) W_hrᵀ has P features (and W_hh has P columns)."""
-    gates = x_proj + h @ w_hh_t
+    gates = _plus_product(x_proj, h, w_hh_t)
     if b_hh is not None:
         gates = gates + b_hh
     hidden = gates.shape[-1] // 4
@@ -59,15 +60,18 @@ def lstm_step(x_proj: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, b_hh: Tensor
 def gru_step(x_proj: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
     """h' of the GRU, gates in PyTorch's order r, z, n; the reset gate r multiplies
     h W_hnᵀ + b_hn, after the product, as in PyTorch (and cuDNN)."""
-    h_proj = h @ w_hh_t
-    if b_hh is not None:
-        h_proj = h_proj + b_hh
+    h_proj = h @ w_hh_t if b_hh is None else _plus_product(b_hh, h, w_hh_t)
     hidden = h_proj.shape[-1] // 3
     x_rz, x_n = x_proj.split([2 * hidden, hidden], -1)
     h_rz, h_n = h_proj.split([2 * hidden, hidden], -1)
     r, z = (x_rz + h_rz).sigmoid().chunk(2, -1)  # r and z in one add and one σ
     n = (x_n + r * h_n).tanh()
     return n + z * (h - n)  # = (1 - z) ⊙ n + z ⊙ h, in three ops instead of four
+
+
+def _plus_product(base: Tensor, h: Tensor, w_t: Tensor) -> Tensor:
+    """``base + h @ w_t``: one node (``addmm``) for a batch of states, two for a single unbatched one."""
+    return addmm(base, h, w_t) if h.ndim == 2 and base.ndim <= 2 else base + h @ w_t
 
 
 def _project(x: Tensor, w_ih: Tensor, b_ih: Tensor | None) -> Tensor:

@@ -95,3 +95,42 @@ class MatMul(Function):
             grad_b = (MatMul.apply(grad, a, transpose_a=True, transpose_b=t_a) if t_b
                       else MatMul.apply(a, grad, transpose_a=not t_a))
         return grad_a, grad_b
+
+
+class AddMM(MatMul):
+    """``beta · input + alpha · (mat1 @ mat2)`` for matrices ``mat1``, ``mat2`` and an ``input``
+    that broadcasts to the product's shape (``tr.addmm``): a layer's ``x Wᵀ + b`` or a cell's
+    ``x_proj + h W_hhᵀ`` as one node, where a product and an addition would make two.
+
+    With C = beta·I + alpha·mat1 op(mat2):  dL/dI = beta · dC (summed to I's shape), and the
+    matrices' gradients are MatMul's for alpha · dC (``transpose_b`` as MatMul's)."""
+
+    def read_inputs(self):  # the input is never read; each matrix only for the other's gradient
+        _, need_1, need_2 = self.needs_input_grad
+        return [i for i, needed in ((1, need_2), (2, need_1)) if needed]
+
+    def forward(self, input, mat1, mat2, beta=1, alpha=1, transpose_b=False):  # noqa: A002 (PyTorch's name)
+        if mat1.ndim != 2 or mat2.ndim != 2:
+            raise ValueError(f"addmm: mat1 and mat2 must be matrices (2-D), got shapes {mat1.shape} and {mat2.shape}")
+        if not input.dtype == mat1.dtype == mat2.dtype:
+            raise TypeError(f"addmm: expected input, mat1 and mat2 of one dtype, got {input.dtype}, {mat1.dtype} "
+                            f"and {mat2.dtype}")
+        self.beta, self.alpha = beta, alpha
+        out = super().forward(mat1, mat2, transpose_b=transpose_b)
+        if input.ndim > 2 or any(n not in (1, m) for n, m in zip(input.shape[::-1], out.shape[::-1])):
+            raise ValueError(f"addmm: input of shape {input.shape} does not broadcast to the product's shape "
+                             f"{out.shape}")
+        if alpha != 1:
+            out *= alpha
+        if beta == 0:  # as PyTorch: the input is ignored, NaN and infinity in it included
+            return out
+        out += input if beta == 1 else input * beta
+        return out
+
+    def backward(self, grad):
+        input, mat1, mat2 = self.inputs  # noqa: A001
+        need_input, need_1, need_2 = self.needs_input_grad
+        grad_input = sum_to_shape(grad if self.beta == 1 else grad * self.beta, input.shape) if need_input else None
+        scaled = grad if self.alpha == 1 else grad * self.alpha
+        grad_1, grad_2 = self._backward_of_rows(scaled, mat1, mat2, need_1, need_2)
+        return grad_input, grad_1, grad_2
