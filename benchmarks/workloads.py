@@ -22,6 +22,19 @@ PyTorch is optional: without it its columns are left out.
     python benchmarks/workloads.py --no-torch       # the floor and ours only (default threads, no torch pool)
     python benchmarks/workloads.py --memory         # peak resident memory of the "long" step, per
                                                     # implementation, each in a fresh process
+    python benchmarks/workloads.py --isolate        # each implementation timed in a process of its own
+
+Why ``--isolate``: by default all five run in one process, so ours runs with torch's objects in the
+heap. Our graph is made of Python objects, and CPython's cycle collector rescans every live object
+each time it runs a full collection; importing torch adds ~150,000 of them, which made our composed
+road's ``long`` step (1000 time steps, a graph of some 80,000 objects) up to ~2x slower than in a
+process of its own. PyTorch's graph lives in C++ and does not feel this. With ``--isolate`` each
+implementation lives in its own worker process (the rounds still interleave them, each worker times
+its own steps): what a user of either library sees. It shows a second effect too: in a small fresh
+process, arrays of several MiB made anew each step come from the C allocator, which returns them to
+the system when freed and takes page faults to get them back (measured: ~2,500 minor faults per
+``char`` step on our fused road, none for the NumPy floor, which allocates its buffers once for all
+steps); in the shared process the heap stays large and the memory is reused.
 
 Threads: BLAS reads OMP_NUM_THREADS / OPENBLAS_NUM_THREADS when NumPy is imported, so the count is
 set before Python starts (or ``--threads N``, which uses threadpoolctl when installed and otherwise
@@ -37,8 +50,10 @@ import argparse
 import importlib.util
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -134,7 +149,10 @@ def make_steps(name: str, torch=None, include=None) -> dict:
 
 def check_losses(name: str, steps: dict, tolerance: float = 1e-5) -> None:
     """Run each step once from the same weights; print the losses; exit if ours and the floor differ."""
-    losses = {impl: step() for impl, step in steps.items()}
+    _report_losses(name, {impl: step() for impl, step in steps.items()}, tolerance)
+
+
+def _report_losses(name: str, losses: dict, tolerance: float = 1e-5) -> None:
     reference = losses[FLOOR]
     parts, bad = [], []
     for impl, value in losses.items():
@@ -232,6 +250,57 @@ def memory_table(steps: int) -> None:
         print("torch is not installed: no PyTorch row (pip install torch==2.13.0 to compare)")
 
 
+# ---------------------------------------------------------------- each implementation in its own process
+def worker(name: str, impl: str) -> None:
+    """A worker process for ``--isolate``: build ``impl``'s step of workload ``name`` (importing only
+    what it needs), print its first loss, then run one step per "step" line read, printing its time."""
+    torch = _import_torch() if impl.startswith("torch") else None
+    step = make_steps(name, torch=torch, include=[impl])[impl]
+    print(json.dumps({"loss": step()}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "step":
+            break
+        start = time.perf_counter()
+        step()
+        print(json.dumps({"seconds": time.perf_counter() - start}), flush=True)
+
+
+def isolated_medians(name: str, impls: list, repeats: int) -> dict:
+    """As ``interleaved_medians``, but every implementation runs in a worker process of its own: the
+    rounds still interleave them, and each times its own step, so no library runs with another's
+    objects in its heap (a Python-level graph pays for every object the garbage collector must scan,
+    and importing torch alone adds some 150,000 of them)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", name]
+    workers = {impl: subprocess.Popen(command + [impl], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+               for impl in impls}
+
+    def ask(impl: str, line: str | None) -> dict:
+        process = workers[impl]
+        if line is not None:
+            process.stdin.write(line + "\n")
+            process.stdin.flush()
+        reply = process.stdout.readline()
+        if not reply:
+            raise SystemExit(f"{name}: the {impl} worker stopped (exit status {process.wait()})")
+        return json.loads(reply)
+
+    try:
+        losses = {impl: ask(impl, None)["loss"] for impl in impls}
+        _report_losses(name, losses)
+        for impl in impls:  # one untimed step each, as interleaved_medians does
+            ask(impl, "step")
+        times = {impl: [] for impl in impls}
+        for round_ in range(repeats):
+            shift = round_ % len(impls)
+            for impl in impls[shift:] + impls[:shift]:
+                times[impl].append(ask(impl, "step")["seconds"])
+    finally:
+        for process in workers.values():
+            process.stdin.close()
+            process.wait()
+    return {impl: 1000 * statistics.median(values) for impl, values in times.items()}
+
+
 # ---------------------------------------------------------------- the table
 def print_table(results: dict, torch_present: bool) -> None:
     """The median ms per step of every implementation and workload, then the ratios."""
@@ -249,6 +318,24 @@ def print_table(results: dict, torch_present: bool) -> None:
               + "".join(f"{times[a] / times[b]:14.2f}x" for _, a, b in ratios))
 
 
+def isolated_table(args) -> None:
+    """``--isolate``: the table, each implementation timed in a worker process of its own."""
+    torch_present = not args.no_torch and importlib.util.find_spec("torch") is not None
+    if args.threads:  # the workers read the setting when they import NumPy and torch
+        for variable in THREAD_VARIABLES:
+            os.environ[variable] = str(args.threads)
+    print(_thread_setting(None) + ("; torch in its own workers" if torch_present else ""))
+    print(f"tinygrad_rnn from {Path(importlib.util.find_spec('tinygrad_rnn').origin).parent}")
+    impls = [TORCH_FUSED, TORCH_CELLS] if torch_present else []
+    impls += [FLOOR, OURS_FUSED, OURS_COMPOSED]
+    print("each implementation in its own process; checking that all compute the same first loss:")
+    results = {}
+    for name in args.workloads:
+        results[name] = isolated_medians(name, impls, args.repeats)
+        print(f"  {name}: timed ({args.repeats} interleaved rounds)", flush=True)
+    print_table(results, torch_present)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workloads", nargs="+", default=list(floor.WORKLOADS), choices=list(floor.WORKLOADS))
@@ -259,11 +346,17 @@ def main() -> None:
                         help="instead: peak resident memory of the long workload, a fresh process each")
     parser.add_argument("--memory-steps", type=int, default=3, help="training steps in each --memory process")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--isolate", action="store_true",
+                        help="each implementation in a worker process of its own (rounds still interleaved)")
+    parser.add_argument("--worker", nargs=2, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--no-torch", action="store_true",
                         help="leave PyTorch out even if installed (its thread pool then cannot compete with BLAS's)")
     args = parser.parse_args()
 
     limiter = _apply_threads(args.threads) if args.threads else None
+    if args.worker:
+        worker(*args.worker)
+        return
     if args.memory_child:
         memory_child(args.memory_child, args.memory_steps)
         return
@@ -271,6 +364,9 @@ def main() -> None:
         print(_thread_setting(None))
         print(f"tinygrad_rnn from {Path(importlib.util.find_spec('tinygrad_rnn').origin).parent}")
         memory_table(args.memory_steps)
+        return
+    if args.isolate:
+        isolated_table(args)
         return
     torch = None if args.no_torch else _import_torch()
     if torch is not None and args.threads:
