@@ -96,6 +96,67 @@ def test_gradients_accumulate_across_backward_calls():
     assert_close(x.grad, [5.0, 5.0], atol=0, rtol=0)
 
 
+def test_an_existing_grad_is_added_into_in_place_as_pytorch():
+    # PyTorch's AccumulateGrad: outside create_graph, grad += new, so a reference to p.grad sees the sum
+    x = leaf([1.0, -2.0])
+    (x * 2).sum().backward()
+    held, version = x.grad, x.grad._version
+    (x * 3).sum().backward()
+    assert x.grad is held and held._version == version + 1
+    assert_close(held, [5.0, 5.0], atol=0, rtol=0)
+    # under create_graph the sum is an op of the graph, a new tensor
+    (x * x).sum().backward(create_graph=True)
+    assert x.grad is not held and x.grad.grad_fn is not None
+    assert_close(x.grad, [7.0, 1.0], atol=0, rtol=0)
+    # a .grad of another dtype (set by the user) is not written into: the sum is a new tensor
+    x.grad = tr.tensor([1.0, 1.0], dtype=tr.float32)
+    (x * 2).sum().backward()
+    assert x.grad.dtype == tr.float64 and x.grad.tolist() == [3.0, 3.0]
+
+
+def test_torch_holds_an_existing_grad_in_place_too():
+    torch = pytest.importorskip("torch")
+    x = torch.tensor([1.0, -2.0], requires_grad=True)
+    (x * 2).sum().backward()
+    held = x.grad
+    (x * 3).sum().backward()
+    assert x.grad is held and held.tolist() == [5.0, 5.0]
+
+
+def test_a_leaf_used_many_times_sums_its_gradients_without_touching_shared_ones():
+    # Add's backward hands one tensor to both inputs; the engine sums a's many gradients in an
+    # array of its own, which must never be that shared tensor (b's gradient would change too).
+    # The deeper use of a is walked first, so a's first gradient is the tensor it shares with b.
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    total = (a + b) + (a * 3).exp().log()
+    total.sum().backward()
+    assert_close(a.grad, [4.0, 4.0], atol=1e-12, rtol=0)  # 1 + 3
+    assert_close(b.grad, [1.0, 1.0], atol=0, rtol=0)
+    # many uses: the third and later gradients go into the engine's own array, in place
+    a.grad = b.grad = None
+    total = a * 1
+    for k in range(2, 6):
+        total = total + a * k
+    total.sum().backward()
+    assert_close(a.grad, [15.0, 15.0], atol=0, rtol=0)
+    # and a gradient received once (here b's, shared with the sum's) is copied into .grad
+    a.grad = b.grad = None
+    (a + b).sum().backward()
+    a.grad += 1
+    assert_close(b.grad, [1.0, 1.0], atol=0, rtol=0)
+
+
+def test_the_version_is_an_int_shared_by_views_as_pytorch():
+    x = leaf([1.0, 2.0, 3.0]).detach()
+    view, alias = x[1:], x.detach()
+    assert x._version == view._version == alias._version == 0
+    view.mul_(2.0)
+    assert x._version == view._version == alias._version == 1
+    x.add_(1.0)
+    assert (x._version, view._version, alias._version) == (2, 2, 2)
+    assert x.clone()._version == 0
+
+
 def test_leaf_gradient_owns_its_memory():
     # Add's backward passes the upstream gradient straight through; the leaf must get a
     # copy, or changing the upstream tensor (or zeroing .grad) would corrupt the other.
