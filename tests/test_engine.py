@@ -132,6 +132,18 @@ def test_a_leaf_used_many_times_sums_its_gradients_without_touching_shared_ones(
     total.sum().backward()
     assert_close(a.grad, [4.0, 4.0], atol=1e-12, rtol=0)  # 1 + 3
     assert_close(b.grad, [1.0, 1.0], atol=0, rtol=0)
+    # the same for a tensor made by an op (its node sums what its uses send)
+    a.grad = b.grad = None
+    m = a * 2
+    ((m + b) + (m * 3).exp().log()).sum().backward()
+    assert_close(a.grad, [8.0, 8.0], atol=1e-12, rtol=0)  # 2 (1 + 3)
+    assert_close(b.grad, [1.0, 1.0], atol=0, rtol=0)
+    # a sum the engine made is its own only until its node runs: Add hands it on to both inputs here
+    a.grad = b.grad = None
+    p = a * 1 + b
+    ((p + p) + b * 7).sum().backward()
+    assert_close(a.grad, [2.0, 2.0], atol=0, rtol=0)
+    assert_close(b.grad, [9.0, 9.0], atol=0, rtol=0)
     # many uses: the third and later gradients go into the engine's own array, in place
     a.grad = b.grad = None
     total = a * 1

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import operator
 
 import numpy as np
 
@@ -30,23 +29,40 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
     Returns ``{id(tensor): (tensor, complete gradient, owned)}`` for the tensors in ``wanted``
     (id -> tensor) that the walk reached, or, with ``wanted=None``, for every leaf reached
     (then tensors that asked for ``retain_grad`` get their ``.grad`` on the way). ``owned``: the
-    gradient's array was made by this walk and nothing else holds it (``_LeafGradients``).
+    gradient's array was made by this walk and nothing else holds it (see ``sums`` below).
     """
-    leaves = _LeafGradients(create_graph)  # a leaf's gradient is summed here; complete only at the end
+    leaves: dict[int, list] = {}  # id(leaf) -> [leaf, gradient summed so far]; complete only at the end
     found: dict[int, tuple] = {}  # complete gradients of wanted non-leaf tensors
     pending: dict = {}  # node -> gradient w.r.t. each of its outputs, summed so far
     heap: list = []
     tie = itertools.count()  # heap tie-breaker: nodes themselves are not comparable
     # Summing the gradients of several uses is the engine's own plumbing. Under create_graph the
-    # sum must be an op (it is differentiated again); otherwise no graph is wanted, and adding
-    # the arrays directly costs a fraction of an op node.
-    plus = operator.add if create_graph else _add_arrays
+    # sum must be an op (it is differentiated again). Otherwise no graph is wanted: the first sum
+    # for a destination is a new array of the engine's own (``sums`` holds the ids of these until
+    # they are handed on), and later gradients are added into it in place. A weight used at every
+    # time step thus gets one array, not one per step. A gradient received once is never written
+    # into: an op's backward may have handed the same tensor to another input too.
+    sums: set = set()
+
+    def plus(total, grad):
+        if create_graph:
+            return total + grad
+        if id(total) in sums:
+            total.array += grad.array
+            return total
+        total = _add_arrays(total, grad)
+        sums.add(id(total))
+        return total
 
     def send(tensor, node, slot, grad) -> None:
         """Add ``grad`` to what output ``slot`` of ``node`` has received; node None: ``tensor`` is a leaf."""
         if node is None:
             if wanted is None or id(tensor) in wanted:
-                leaves.add(tensor, grad)
+                entry = leaves.get(id(tensor))
+                if entry is None:
+                    leaves[id(tensor)] = [tensor, grad]
+                else:
+                    entry[1] = plus(entry[1], grad)
             return
         grads = pending.get(node)
         if grads is None:
@@ -63,6 +79,9 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
             #    gradients it received are complete (the sum over all uses).
             node = heapq.heappop(heap)[2]
             grads = pending.pop(node)
+            if sums:  # handed on now: from here on other tensors may share them
+                for grad in grads:
+                    sums.discard(id(grad))
             _check_node_usable(node)
             # 2. Its outputs' gradients are final: hooks may change them; retain_grad and tr.grad read them.
             for slot, output_ref in enumerate(node.output_refs):
@@ -97,41 +116,13 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
                         input_grad = _fit_gradient(input_grad, tensor, node)
                     send(tensor, fn, slot, input_grad)
             processed.append(node)
-        for tensor, grad, owned in leaves.items():  # a leaf's gradient is complete only now
+        for tensor, grad in leaves.values():  # a leaf's gradient is complete only now
             hooked = _run_hooks(tensor, grad) if tensor._hooks else grad
-            found[id(tensor)] = (tensor, hooked, owned and hooked is grad)
+            found[id(tensor)] = (tensor, hooked, hooked is grad and id(grad) in sums)
     if not retain_graph:
         for node in reversed(processed):  # leaves' end first: each node's outputs are still alive to describe
             node.release()
     return found
-
-
-class _LeafGradients:
-    """The gradients reaching each leaf, summed as they come. A weight used at every time step
-    receives one gradient per step; outside ``create_graph`` the first sum makes an array of the
-    engine's own and the later ones are added into it in place (``+=``, no new array, no new
-    tensor). A gradient received once is not the engine's (an op's backward may have passed on a
-    tensor it holds elsewhere): ``owned`` says which is which, so ``run_backward`` copies only those."""
-
-    def __init__(self, create_graph: bool):
-        self.create_graph = create_graph
-        self.entries: dict[int, list] = {}  # id(leaf) -> [leaf, gradient, owned]
-
-    def add(self, tensor, grad) -> None:
-        entry = self.entries.get(id(tensor))
-        if entry is None:
-            self.entries[id(tensor)] = [tensor, grad, False]
-        elif self.create_graph:
-            entry[1] = entry[1] + grad  # an op: the sum is differentiated again
-        elif entry[2]:
-            entry[1].array += grad.array  # the engine's own array: add in place
-        else:
-            entry[1] = _add_arrays(entry[1], grad)
-            entry[2] = True
-
-    def items(self):
-        """``(leaf, gradient, owned)`` for every leaf reached."""
-        return self.entries.values()
 
 
 def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool) -> None:
