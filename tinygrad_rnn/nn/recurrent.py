@@ -15,7 +15,16 @@ from .. import backend, creation
 from ..autograd import constant
 from ..ops.recurrent import FusedRecurrence
 from ..tensor import Tensor, cat, stack, where
-from .recurrent_cells import _check_dtype, _check_shape, _project, _RecurrentParameters, gru_step, lstm_step, rnn_step
+from .recurrent_cells import (
+    _check_dtype,
+    _check_shape,
+    _project,
+    _RecurrentParameters,
+    gru_step,
+    lstm_step,
+    rnn_step,
+    split_gru_inputs,
+)
 from .utils.rnn import PackedSequence, _packed_to_padded_and_lengths, _padded_to_packed
 
 
@@ -132,6 +141,10 @@ class _RecurrentLayer(_RecurrentParameters):
         """One composed time step on the state tuple: (h,) or, for the LSTM, (h, c). Each layer defines it."""
         raise NotImplementedError
 
+    def _per_step(self, projected: Tensor):
+        """The projected input (T, N, G) as what ``_step`` takes for each time step: its slices."""
+        return projected.unbind(0)
+
     def _initial_states(self, hx, batch: int, like: Tensor, batched: bool) -> list:
         """The initial state tensors, each (D·num_layers, N, size) (``_state_sizes``), zeros where not given."""
         name = type(self).__name__
@@ -178,7 +191,7 @@ class _RecurrentLayer(_RecurrentParameters):
         steps = layer_input.shape[0]
         if b_hh is not None and self._kind.name != "gru":  # b_ih and b_hh both enter a_t as they are: add them
             b_ih, b_hh = b_ih + b_hh, None  # once for all steps, not once per step (the GRU's b_hn sits inside r ⊙ ·)
-        projected = _project(layer_input, w_ih, b_ih).unbind(0)  # all time steps in one product
+        projected = self._per_step(_project(layer_input, w_ih, b_ih))  # all time steps in one product
         w_hh_t, w_hr_t = w_hh.T, (None if w_hr is None else w_hr.T)
         outputs = [None] * steps
         for t in reversed(range(steps)) if reverse else range(steps):
@@ -336,3 +349,6 @@ class GRU(_RecurrentLayer):
 
     def _step(self, x_proj, state: tuple, w_hh_t, b_hh, w_hr_t=None) -> tuple:
         return (gru_step(x_proj, state[0], w_hh_t, b_hh),)
+
+    def _per_step(self, projected: Tensor):
+        return split_gru_inputs(projected)  # each step's (r z, n) parts, cut once for the sequence

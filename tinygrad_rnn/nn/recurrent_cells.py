@@ -57,16 +57,25 @@ def lstm_step(x_proj: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, b_hh: Tensor
     return (h_next if w_hr_t is None else h_next @ w_hr_t), c_next
 
 
-def gru_step(x_proj: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
+def gru_step(x_proj: Tensor | tuple, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
     """h' of the GRU, gates in PyTorch's order r, z, n; the reset gate r multiplies
-    h W_hnᵀ + b_hn, after the product, as in PyTorch (and cuDNN)."""
+    h W_hnᵀ + b_hn, after the product, as in PyTorch (and cuDNN). ``x_proj`` may come already
+    cut into its (r z, n) parts (``split_gru_inputs``)."""
     h_proj = h @ w_hh_t if b_hh is None else _plus_product(b_hh, h, w_hh_t)
     hidden = h_proj.shape[-1] // 3
-    x_rz, x_n = x_proj.split([2 * hidden, hidden], -1)
+    x_rz, x_n = x_proj if isinstance(x_proj, tuple) else x_proj.split([2 * hidden, hidden], -1)
     h_rz, h_n = h_proj.split([2 * hidden, hidden], -1)
     r, z = (x_rz + h_rz).sigmoid().chunk(2, -1)  # r and z in one add and one σ
     n = (x_n + r * h_n).tanh()
     return n + z * (h - n)  # = (1 - z) ⊙ n + z ⊙ h, in three ops instead of four
+
+
+def split_gru_inputs(projected: Tensor) -> list:
+    """The projected inputs of all time steps, (T, N, 3H), as one ``(x_rz, x_n)`` pair per step for
+    ``gru_step``: cut once for the whole sequence (two nodes), not once per step."""
+    hidden = projected.shape[-1] // 3
+    rz, n = projected.split([2 * hidden, hidden], -1)
+    return list(zip(rz.unbind(0), n.unbind(0)))
 
 
 def _plus_product(base: Tensor, h: Tensor, w_t: Tensor) -> Tensor:
