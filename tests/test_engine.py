@@ -114,6 +114,23 @@ def test_an_existing_grad_is_added_into_in_place_as_pytorch():
     assert x.grad.dtype == tr.float64 and x.grad.tolist() == [3.0, 3.0]
 
 
+def test_in_place_sums_on_every_device(each_device):
+    # a weight used at many steps (its sum made once, then added into) and a .grad added into
+    w = tr.tensor([1.0, 2.0], requires_grad=True)
+    h = tr.tensor([0.5, -1.0])
+    for _ in range(4):
+        h = h * w
+    h.sum().backward()
+    first = w.grad
+    h = tr.tensor([0.5, -1.0])
+    for _ in range(4):
+        h = h * w
+    h.sum().backward()
+    assert w.grad is first and w.grad.device == tr.tensor(0.0).device
+    # d/dw of Σ h0 w^4 = 4 h0 w^3, twice
+    assert_close(w.grad.cpu(), 2 * 4 * np.array([0.5, -1.0]) * np.array([1.0, 2.0]) ** 3, atol=1e-5, rtol=1e-5)
+
+
 def test_torch_holds_an_existing_grad_in_place_too():
     torch = pytest.importorskip("torch")
     x = torch.tensor([1.0, -2.0], requires_grad=True)

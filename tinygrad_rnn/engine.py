@@ -48,7 +48,7 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
         if create_graph:
             return total + grad
         if id(total) in sums:
-            total.array += grad.array
+            _add_into(total, grad)
             return total
         total = _add_arrays(total, grad)
         sums.add(id(total))
@@ -137,7 +137,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool) 
         elif existing is None:
             tensor.grad = grad if owned else _function.constant(grad.array.copy())  # own memory, never a view
         elif _can_add_in_place(existing, grad):
-            existing.array += grad.array
+            _add_into(existing, grad)
             existing._bump_version()
         else:
             tensor.grad = existing + grad
@@ -227,6 +227,15 @@ def _run_hooks(tensor, grad):
 def _accumulate(store: dict, tensor, grad, plus) -> None:
     entry = store.get(id(tensor))
     store[id(tensor)] = (tensor, grad if entry is None else plus(entry[1], grad), False)
+
+
+def _add_into(total, grad) -> None:
+    """``total += grad`` on the arrays themselves, on their device (GPU N for cuda:N)."""
+    if type(total.array) is np.ndarray:
+        total.array += grad.array
+    else:
+        with backend.device_of_array_context(total.array):
+            total.array += grad.array
 
 
 def _add_arrays(a, b):
