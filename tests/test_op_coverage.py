@@ -89,10 +89,12 @@ NOT_DIFFERENTIABLE = {
 
 # PyTorch's function forms (functional_forms.py, linalg_forms.py, sampling.py, threads.py), keyed as _exports
 # names them: "tr.<name>" where Tensor has a method of that name too, else "<name>".
-for _names, _module in (("add sub mul div pow neg tril triu mm bmm addmm concat concatenate", "test_torch_functions"),
+for _names, _module in (("add sub mul div pow neg tril triu mm bmm addmm addcmul addcdiv concat concatenate",
+                          "test_torch_functions"),
                         ("einsum", "test_einsum")):
     GRADIENT_TESTS.update({f"tr.{n}" if hasattr(tr.Tensor, n) else n: _module for n in _names.split()})
-for _names, _module in (("diag floor_divide remainder tr.diag tr.max tr.min tr.remainder", "test_pytorch_tutorials"),):
+for _names, _module in (("diag floor_divide remainder tr.diag tr.max tr.min tr.remainder", "test_pytorch_tutorials"),
+                        ("addcmul addcdiv addcmul_ addcdiv_", "test_torch_functions")):
     GRADIENT_TESTS.update(dict.fromkeys(_names.split(), _module))  # the gaps the tutorial scripts found
 NOT_DIFFERENTIABLE.update({**dict.fromkeys("ge gt le lt ne".split(), "a bool or integer result"),
                            "nelement": "a shape query",

@@ -1,5 +1,5 @@
-"""PyTorch's function forms: tr.add/sub/mul/div/pow/neg, tr.tril/triu, tr.mm/bmm/addmm, tr.einsum,
-tr.multinomial, tr.set_num_threads/get_num_threads, tr.concat, tr.is_tensor, tr.numel.
+"""PyTorch's function forms: tr.add/sub/mul/div/pow/neg/addcmul/addcdiv, tr.tril/triu, tr.mm/bmm/addmm,
+tr.einsum, tr.multinomial, tr.set_num_threads/get_num_threads, tr.concat, tr.is_tensor, tr.numel.
 
 Values, dtypes and gradients are checked against numbers worked out by hand, against finite
 differences (``tr.gradcheck``), and, where PyTorch is installed, against PyTorch."""
@@ -252,6 +252,89 @@ def test_addmm_matches_torch(torch):
         np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-6)
 
 
+# ---------------------------------------------------------------- addcmul and addcdiv
+@pytest.mark.parametrize("shapes", [((2, 3), (2, 3), (2, 3)), ((3,), (2, 3), (2, 1)), ((2, 3), (3,), ()),
+                                    ((4, 2, 3), (2, 3), (1, 3))])
+@pytest.mark.parametrize("value", [1, -0.5])
+def test_addcmul_and_addcdiv_by_hand_and_by_finite_differences(shapes, value):
+    rng = np.random.default_rng(6)
+    base, t1, t2 = (rng.normal(size=s) for s in shapes)
+    t2 = t2 + np.sign(t2) * 0.5  # away from 0 for addcdiv
+    for name, expected in (("addcmul", base + value * t1 * t2), ("addcdiv", base + value * t1 / t2)):
+        ours = [tr.tensor(v, requires_grad=True) for v in (base, t1, t2)]
+        out = getattr(tr, name)(*ours, value=value)
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+        assert getattr(ours[0], name)(ours[1], ours[2], value=value).tolist() == out.tolist()
+        fresh = [tr.tensor(v, requires_grad=True) for v in (base, t1, t2)]
+
+        def fn(a, b, c, name=name):
+            return getattr(tr, name)(a, b, c, value=value)
+
+        assert tr.gradcheck(fn, fresh) and tr.gradgradcheck(fn, fresh)
+    # addcmul's gradients worked out: d/dinput = 1, d/dt1 = value t2, d/dt2 = value t1 (summed to each shape)
+    ours = [tr.tensor(v, requires_grad=True) for v in (base, t1, t2)]
+    tr.addcmul(*ours, value=value).sum().backward()
+    full = np.broadcast_shapes(*shapes)
+
+    def summed(array, shape):
+        array = np.broadcast_to(array, full)
+        array = array.sum(axis=tuple(range(len(full) - len(shape))))
+        return array.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True).reshape(shape)
+
+    np.testing.assert_allclose(ours[0].grad.numpy(), summed(np.ones(full), shapes[0]), rtol=1e-12)
+    np.testing.assert_allclose(ours[1].grad.numpy(), summed(value * t2, shapes[1]), rtol=1e-12)
+    np.testing.assert_allclose(ours[2].grad.numpy(), summed(value * t1, shapes[2]), rtol=1e-12)
+
+
+def test_addcmul_is_one_node_for_one_float_dtype_and_promotes_otherwise():
+    a, b = tr.ones(2, requires_grad=True), tr.full((2,), 3.0)
+    assert tr.addcmul(a, b, b).grad_fn.name == "AddCMulBackward"
+    mixed = tr.addcmul(tr.ones(2, dtype=F64), b, b, value=2)  # float64 with float32: float64, as PyTorch
+    assert mixed.dtype == F64 and mixed.tolist() == [19.0, 19.0]
+    ints = tr.addcmul(tr.tensor([1, 2]), tr.tensor([3, 4]), tr.tensor([5, 6]), value=2)
+    assert ints.dtype == tr.int64 and ints.tolist() == [31, 50]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: tr.addcmul([1.0], tr.ones(1), tr.ones(1)), "input must be a Tensor"),
+    (lambda: tr.addcmul(tr.ones(1), 2.0, tr.ones(1)), "tensor1 must be a Tensor"),
+    (lambda: tr.addcmul(tr.ones(1), tr.ones(1), tr.ones(1), value=tr.ones(1)), "value must be a Python number"),
+    (lambda: tr.addcmul(tr.ones(2), tr.ones(3), tr.ones(3)), "cannot be broadcast"),
+    (lambda: tr.addcmul(tr.tensor([1]), tr.tensor([1]), tr.tensor([1]), value=0.5), "value must be an integer"),
+    (lambda: tr.addcdiv(tr.ones(1), tr.tensor([1]), tr.tensor([2])), "integer division is not supported"),
+])
+def test_addcmul_and_addcdiv_refuse_what_pytorch_refuses(call, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        call()
+
+
+def test_addcmul_addcdiv_and_their_in_place_forms_match_torch(torch):
+    rng = np.random.default_rng(7)
+    arrays = [rng.normal(size=s).astype(np.float32) for s in ((2, 3), (3,), (2, 1))]
+    for name in ("addcmul", "addcdiv"):
+        ours = [tr.tensor(v, requires_grad=True) for v in arrays]
+        theirs = [torch.tensor(v, requires_grad=True) for v in arrays]
+        out, ref = getattr(tr, name)(*ours, value=-0.5), getattr(torch, name)(*theirs, value=-0.5)
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-6)
+        out.sum().backward()
+        ref.sum().backward()
+        for x, y in zip(ours, theirs):
+            np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-5)
+        # the in-place form joins the graph: gradients reach the old values and both factors
+        ours = [tr.tensor(v, requires_grad=True) for v in arrays]
+        theirs = [torch.tensor(v, requires_grad=True) for v in arrays]
+        mine, reference = ours[0] * 1.0, theirs[0] * 1.0
+        in_place = {"addcmul": lambda t, a, b: t.addcmul_(a, b, value=2.0),
+                    "addcdiv": lambda t, a, b: t.addcdiv_(a, b, value=2.0)}[name]  # the same call for both libraries
+        in_place(mine, ours[1], ours[2])
+        in_place(reference, theirs[1], theirs[2])
+        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-6)
+        (mine * mine).sum().backward()
+        (reference * reference).sum().backward()
+        for x, y in zip(ours, theirs):
+            np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-5)
+
+
 # ---------------------------------------------------------------- small ones
 def test_concat_and_concatenate_are_cat():
     a, b = tr.tensor([[1.0, 2.0]], requires_grad=True), tr.tensor([[3.0, 4.0]], requires_grad=True)
@@ -272,8 +355,8 @@ def test_is_tensor_numel_and_broadcast_to():
 
 
 def test_function_forms_have_docstrings():
-    for name in ("add sub mul div pow neg tril triu mm bmm addmm einsum multinomial is_tensor numel broadcast_to "
-                 "set_num_threads get_num_threads concat concatenate device LongTensor Tensor").split():
+    for name in ("add sub mul div pow neg tril triu mm bmm addmm addcmul addcdiv einsum multinomial is_tensor numel "
+                 "broadcast_to set_num_threads get_num_threads concat concatenate device LongTensor Tensor").split():
         assert getattr(tr, name).__doc__, f"tr.{name} has no docstring"
 
 

@@ -50,6 +50,8 @@ from .devices import device
 from .dtypes import finfo, get_default_dtype, iinfo, set_default_dtype
 from .functional_forms import (  # tr.max(a, b) and tr.min(a, b) are elementwise, as in PyTorch
     add,
+    addcdiv,
+    addcmul,
     allclose,
     diag,
     div,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import builtins
 import numbers
 
-from . import backend
+from . import backend, ops
 from .autograd import Function, constant
 from .ops.broadcast import broadcast_shape, sum_to_shape
 from .tensor import Tensor, where
@@ -42,14 +42,16 @@ def _operands(name: str, input, other) -> tuple:  # noqa: A002 (PyTorch's argume
     return like._operand(input), like._operand(other)
 
 
-def _check_alpha(name: str, alpha, a: Tensor, b: Tensor) -> None:
+def _check_alpha(name: str, alpha, a: Tensor, b: Tensor, what: str = "alpha") -> None:
+    """PyTorch's rules for a scale factor (``alpha`` of add/sub, ``value`` of addcmul): a number, a bool
+    only for a bool result, an integer for integer operands."""
     if isinstance(alpha, Tensor) or not isinstance(alpha, numbers.Number):
-        raise TypeError(f"{name}: alpha must be a Python number, got {type(alpha).__name__}")
+        raise TypeError(f"{name}: {what} must be a Python number, got {type(alpha).__name__}")
     kind = backend.operands_result_type(a, b).kind if a.dtype != b.dtype else a.dtype.kind
     if isinstance(alpha, bool) and kind != "b":
-        raise TypeError(f"{name}: a bool alpha ({alpha}) is only allowed when the result is bool, here it is {kind!r}")
+        raise TypeError(f"{name}: a bool {what} ({alpha}) is only allowed when the result is bool, here it is {kind!r}")
     if kind in "biu" and not isinstance(alpha, numbers.Integral):
-        raise TypeError(f"{name}: for integer (or bool) operands alpha must be an integer, got {alpha!r}")
+        raise TypeError(f"{name}: for integer (or bool) operands {what} must be an integer, got {alpha!r}")
 
 
 def _scaled_operands(name: str, input, other, alpha) -> tuple:  # noqa: A002
@@ -72,6 +74,33 @@ def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002 (PyTorch's argument n
     """``input - alpha * other``, broadcast and promoted as ``-``; either may be a number."""
     a, b = _scaled_operands("sub", input, other, alpha)
     return a - b
+
+
+def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:  # noqa: A002 (PyTorch's argument names)
+    """``input + value · tensor1 · tensor2``, the three broadcast together. One node (``AddCMul``) when
+    all three share a floating dtype; otherwise the same sum of ordinary ops, promoted as they are."""
+    _check_tensors("addcmul", input=input, tensor1=tensor1, tensor2=tensor2)
+    _check_alpha("addcmul", value, tensor1, tensor2, what="value")
+    if input.dtype == tensor1.dtype == tensor2.dtype and input.dtype.kind == "f":
+        return ops.AddCMul.apply(input, tensor1, tensor2, value=value)
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:  # noqa: A002 (PyTorch's argument names)
+    """``input + value · tensor1 / tensor2``, the three broadcast together (floating point only: as in
+    PyTorch, integer operands are refused rather than divided with rounding)."""
+    _check_tensors("addcdiv", input=input, tensor1=tensor1, tensor2=tensor2)
+    if tensor1.dtype.kind != "f" and tensor2.dtype.kind != "f":
+        raise TypeError(f"addcdiv: integer division is not supported (tensor1 and tensor2 are {tensor1.dtype} and "
+                        f"{tensor2.dtype}), as in PyTorch; convert them first, e.g. tensor1.float()")
+    _check_alpha("addcdiv", value, tensor1, tensor2, what="value")
+    return input + value * tensor1 / tensor2
+
+
+def _check_tensors(name: str, **arguments) -> None:
+    for argument, value in arguments.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}: {argument} must be a Tensor, got {type(value).__name__}")
 
 
 def mul(input, other) -> Tensor:  # noqa: A002 (PyTorch's argument names)

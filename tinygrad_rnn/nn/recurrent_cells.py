@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 from .. import bptt, creation
+from ..functional_forms import addcmul
 from ..linalg_forms import addmm
 from ..tensor import Tensor
 from . import init
@@ -52,7 +53,7 @@ def lstm_step(x_proj: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, b_hh: Tensor
     # nodes per step where a σ per gate would make five
     i, f, _, o = gates.sigmoid().chunk(4, -1)
     g = gates[..., 2 * hidden : 3 * hidden].tanh()
-    c_next = f * c + i * g
+    c_next = addcmul(f * c, i, g)  # f ⊙ c + i ⊙ g in two nodes
     h_next = o * c_next.tanh()
     return (h_next if w_hr_t is None else h_next @ w_hr_t), c_next
 
@@ -67,7 +68,7 @@ def gru_step(x_proj: Tensor | tuple, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | N
     h_rz, h_n = h_proj.split([2 * hidden, hidden], -1)
     r, z = (x_rz + h_rz).sigmoid().chunk(2, -1)  # r and z in one add and one σ
     n = (x_n + r * h_n).tanh()
-    return n + z * (h - n)  # = (1 - z) ⊙ n + z ⊙ h, in three ops instead of four
+    return addcmul(n, z, h - n)  # n + z ⊙ (h - n) = (1 - z) ⊙ n + z ⊙ h, in two nodes instead of four
 
 
 def split_gru_inputs(projected: Tensor) -> list:

@@ -17,7 +17,7 @@ exported here as ``ops.<ClassName>`` with no line of its own.
 
 from . import unary  # noqa: F401 (registers square, rsqrt, log1p, sign, round)
 from .clamp import ClampTensors, Clip
-from .elementwise import Add, Cast, Div, Maximum, Minimum, Mul, Pow, PowScalar, Sub, Where
+from .elementwise import Add, AddCMul, Cast, Div, Maximum, Minimum, Mul, Pow, PowScalar, Sub, Where
 from .inplace import SetItem
 from .linalg import AddMM, MatMul
 from .movement import (
@@ -39,10 +39,10 @@ from .reduce import CumSum, Max, Prod, Sum
 from .registry import REGISTRY, Registered, register
 
 __all__ = [
-    "Add", "AddMM", "Cast", "Cat", "ClampTensors", "Clip", "Clone", "CumSum", "Div", "Expand", "Flip", "GetItem",
-    "MatMul", "Max", "Maximum", "Minimum", "Mul", "Permute", "Pow", "PowScalar", "Prod", "Repeat", "Reshape",
-    "ScatterAdd", "SetItem", "Split", "Stack", "Sub", "Sum", "ToDevice", "Unbind", "Where", "REGISTRY", "Registered",
-    "register",
+    "Add", "AddCMul", "AddMM", "Cast", "Cat", "ClampTensors", "Clip", "Clone", "CumSum", "Div", "Expand", "Flip",
+    "GetItem", "MatMul", "Max", "Maximum", "Minimum", "Mul", "Permute", "Pow", "PowScalar", "Prod", "Repeat",
+    "Reshape", "ScatterAdd", "SetItem", "Split", "Stack", "Sub", "Sum", "ToDevice", "Unbind", "Where", "REGISTRY",
+    "Registered", "register",
 ]
 
 # The registered ops (Exp, Tanh, Neg, ...): importing their modules above registered them.

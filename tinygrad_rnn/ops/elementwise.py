@@ -76,6 +76,41 @@ class Mul(_Broadcasting):
         )
 
 
+class AddCMul(_Broadcasting):
+    """``input + value · t1 · t2`` (``tr.addcmul``) as one node, where a product, a scaling and a sum
+    would make two or three: an LSTM's c' = f ⊙ c + i ⊙ g, a GRU's h' = n + z ⊙ (h - n).
+    d/dinput = 1, d/dt1 = value · t2, d/dt2 = value · t1, each summed back to its input's shape."""
+
+    saves_output = False
+
+    def read_inputs(self):  # the input is never read; each factor only for the other's gradient
+        _, need_1, need_2 = self.needs_input_grad
+        return [i for i, needed in ((1, need_2), (2, need_1)) if needed]
+
+    def forward(self, input, t1, t2, value=1):  # noqa: A002 (PyTorch's name)
+        self.value = value
+        return super().forward(input, t1, t2)
+
+    def compute(self, input, t1, t2):  # noqa: A002
+        product = t1 * t2
+        if self.value != 1:
+            product *= self.value
+        if product.shape != input.shape:  # input broadcasts the product to a larger shape: a new array
+            return input + product
+        product += input
+        return product
+
+    def backward(self, grad):
+        input, t1, t2 = self.inputs  # noqa: A001
+        need_input, need_1, need_2 = self.needs_input_grad
+        scaled = grad if self.value == 1 else grad * self.value
+        return (
+            sum_to_shape(grad, input.shape) if need_input else None,
+            sum_to_shape(scaled * t2, t1.shape) if need_1 else None,
+            sum_to_shape(scaled * t1, t2.shape) if need_2 else None,
+        )
+
+
 class Div(_Broadcasting):
     """``a / b``;  d/da = 1/b, d/db = -a/b²."""
 

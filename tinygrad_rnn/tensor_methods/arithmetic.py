@@ -123,6 +123,18 @@ class ArithmeticMethods(TensorBase):
 
         return add(self, other, alpha=alpha)
 
+    def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
+        """``self + value · tensor1 · tensor2`` (``tr.addcmul``; one node for tensors of one float dtype)."""
+        from ..functional_forms import addcmul  # it sits above this module
+
+        return addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
+        """``self + value · tensor1 / tensor2`` (``tr.addcdiv``)."""
+        from ..functional_forms import addcdiv  # it sits above this module
+
+        return addcdiv(self, tensor1, tensor2, value=value)
+
     def sub(self, other, *, alpha=1) -> Tensor:
         """``self - alpha * other`` (``tr.sub``)."""
         if type(alpha) is int and alpha == 1:

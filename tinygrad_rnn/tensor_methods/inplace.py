@@ -97,6 +97,14 @@ class InPlaceMethods(TensorBase):
         other = _scaled(other, alpha, "sub_")
         return self._write("sub_", lambda old: old - other, (other,))
 
+    def addcmul_(self, tensor1, tensor2, *, value=1) -> Tensor:
+        """In place: ``self += value · tensor1 · tensor2`` (an optimizer's moment update)."""
+        return self._write("addcmul_", lambda old: old.addcmul(tensor1, tensor2, value=value), (tensor1, tensor2))
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1) -> Tensor:
+        """In place: ``self += value · tensor1 / tensor2`` (Adam's step: ``p.addcdiv_(m, denom, value=-lr)``)."""
+        return self._write("addcdiv_", lambda old: old.addcdiv(tensor1, tensor2, value=value), (tensor1, tensor2))
+
     def mul_(self, other) -> Tensor:
         """In place: ``self *= other``."""
         return self._write("mul_", lambda old: old * other, (other,), copy_old=True)
