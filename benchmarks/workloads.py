@@ -34,7 +34,9 @@ its own steps): what a user of either library sees. It shows a second effect too
 process, arrays of several MiB made anew each step come from the C allocator, which returns them to
 the system when freed and takes page faults to get them back (measured: ~2,500 minor faults per
 ``char`` step on our fused road, none for the NumPy floor, which allocates its buffers once for all
-steps); in the shared process the heap stays large and the memory is reused.
+steps); in the shared process the heap stays large and the memory is reused. Run with
+``MALLOC_TRIM_THRESHOLD_=1000000000 MALLOC_MMAP_THRESHOLD_=1000000000`` in the environment (the
+workers inherit it) to have every process keep its freed memory instead.
 
 Threads: BLAS reads OMP_NUM_THREADS / OPENBLAS_NUM_THREADS when NumPy is imported, so the count is
 set before Python starts (or ``--threads N``, which uses threadpoolctl when installed and otherwise
