@@ -103,9 +103,8 @@ class Function:
     def _record(self, inputs, outputs, generation: int) -> None:
         """Make this node the ``grad_fn`` of ``outputs``: remember what backward needs.
 
-        ``generation`` is one more than the deepest input's: the engine's order. Written as
-        one loop over the inputs and a short path for one output, because it runs for every
-        op that records (a comprehension per field costs a call each)."""
+        ``generation`` is one more than the deepest input's: the engine's order. This runs
+        for every op that records, so it makes as few new objects as it can (see below)."""
         self.inputs = inputs
         self.generation = generation
         # Where each input's gradient goes, fixed now: an in-place write may later give the
