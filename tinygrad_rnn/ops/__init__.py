@@ -5,7 +5,8 @@ the device's array module ``self.xp``; ``backward`` is written with Tensor ops s
 that it can itself be differentiated (``create_graph=True``). Ops that are
 compositions of these (mean, softmax, ...) need no class: they are Tensor methods
 in ``tensor_methods/composed.py``, and the engine differentiates them. Files: ``elementwise.py``
-(arithmetic, exp, tanh, ...), ``unary.py`` (square, rsqrt, log1p, sign, round), ``clamp.py``,
+(arithmetic, exp, log, ...), ``activations.py`` (tanh, sigmoid, relu), ``unary.py`` (square, rsqrt,
+log1p, sign, round), ``clamp.py``,
 ``reduce.py`` (sum, max, prod, cumsum), ``movement.py`` (reshape, indexing, cat, flip, repeat, ...),
 ``indexing.py``, ``inplace.py``, ``linalg.py``, ``broadcast.py``, ``recurrent.py``.
 
@@ -15,7 +16,7 @@ layers above make its Tensor method and ``tr.`` function from ``REGISTRY``, and 
 exported here as ``ops.<ClassName>`` with no line of its own.
 """
 
-from . import unary  # noqa: F401 (registers square, rsqrt, log1p, sign, round)
+from . import activations, unary  # noqa: F401 (register tanh, sigmoid, relu; square, rsqrt, log1p, sign, round)
 from .clamp import ClampTensors, Clip
 from .elementwise import Add, AddCMul, Cast, Div, Maximum, Minimum, Mul, Pow, PowScalar, Sub, Where
 from .inplace import SetItem
