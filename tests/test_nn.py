@@ -6,6 +6,7 @@ PyTorch (those tests skip cleanly without it)."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -357,6 +358,41 @@ def test_linear_matches_torch(torch):
     assert_close(xo.grad, xt.grad.numpy(), atol=1e-12, rtol=1e-12)
     assert_close(ours.weight.grad, theirs.weight.grad.numpy(), atol=1e-12, rtol=1e-12)
     assert_close(ours.bias.grad, theirs.bias.grad.numpy(), atol=1e-12, rtol=1e-12)
+
+
+def test_linear_with_a_bias_is_one_node_also_over_a_sequence():
+    lin = nn.Linear(4, 3)
+    for shape in ((2, 4), (5, 2, 4)):
+        out = lin(tr.ones(*shape))
+        assert out.grad_fn.name == "AddMMBackward" and out.shape == shape[:-1] + (3,)
+        names = [None if fn is None else fn.name for fn, _ in out.grad_fn.next_functions]
+        assert names == ["AccumulateGrad", None, "AccumulateGrad"]  # bias, input (no gradient), weight
+
+
+@pytest.mark.parametrize("bias_shape, fine", [((3,), True), ((), True), ((2, 3), True), ((4,), False),
+                                              ((5, 2, 3), False), ((2, 1), True), ((3, 1), False)])
+def test_linear_takes_the_biases_pytorch_takes(bias_shape, fine):
+    x, w, b = tr.ones(2, 4), tr.ones(3, 4), tr.ones(*bias_shape)
+    if fine:
+        assert nn.functional.linear(x, w, b).tolist() == [[5.0] * 3] * 2
+    else:
+        with pytest.raises(ValueError, match=rf"linear: bias of shape {re.escape(str(bias_shape))} does not broadcast"):
+            nn.functional.linear(x, w, b)
+
+
+def test_linear_bias_shapes_agree_with_torch(torch):
+    for bias_shape in ((3,), (), (2, 3), (4,), (5, 2, 3), (2, 1), (3, 1)):
+        try:
+            torch.nn.functional.linear(torch.ones(2, 4), torch.ones(3, 4), torch.ones(bias_shape))
+            theirs = True
+        except RuntimeError:
+            theirs = False
+        try:
+            nn.functional.linear(tr.ones(2, 4), tr.ones(3, 4), tr.ones(*bias_shape))
+            ours = True
+        except ValueError:
+            ours = False
+        assert ours == theirs, bias_shape
 
 
 def test_linear_default_init_bounds_and_shapes():

@@ -74,7 +74,9 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002 (PyTor
     for argument, value in (("beta", beta), ("alpha", alpha)):
         if not isinstance(value, int | float):
             raise TypeError(f"addmm: {argument} must be a Python number, got {type(value).__name__}")
-    if mat1.ndim == 2 and mat2.ndim == 2 and mat1.shape[1] != mat2.shape[0]:
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise ValueError(f"addmm: mat1 and mat2 must be matrices (2-D), got shapes {mat1.shape} and {mat2.shape}")
+    if mat1.shape[1] != mat2.shape[0]:
         raise ValueError(f"addmm: mat1's columns ({mat1.shape[1]}) must equal mat2's rows ({mat2.shape[0]}), got "
                          f"shapes {mat1.shape} and {mat2.shape}")
     return ops.AddMM.apply(input, mat1, mat2, beta=beta, alpha=alpha)

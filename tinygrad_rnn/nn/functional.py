@@ -48,8 +48,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input has {input.shape[-1]} features (shape {input.shape}) but the weight "
             f"expects {weight.shape[-1]} (weight shape {weight.shape})"
         )
-    if input.ndim == 2 and weight.ndim == 2 and bias is not None:  # x Wᵀ + b as one node
-        return ops.AddMM.apply(bias, input, weight, transpose_b=True)
+    if bias is not None and weight.ndim == 2:
+        out_shape = input.shape[:-1] + weight.shape[:1]
+        if bias.ndim > len(out_shape) or any(n not in (1, m) for n, m in zip(bias.shape[::-1], out_shape[::-1])):
+            raise ValueError(f"linear: bias of shape {bias.shape} does not broadcast to the output's shape "
+                             f"{out_shape}; expected ({weight.shape[0]},), one value per output feature")
+        if input.ndim >= 2:  # x Wᵀ + b as one node (the rows of a batch or sequence together)
+            return ops.AddMM.apply(bias, input, weight, transpose_b=True)
     if input.ndim >= 2 and weight.ndim == 2:  # x Wᵀ as one node (no transpose node, in forward or backward)
         out = ops.MatMul.apply(input, weight, transpose_b=True)
     else:

@@ -98,9 +98,10 @@ class MatMul(Function):
 
 
 class AddMM(MatMul):
-    """``beta · input + alpha · (mat1 @ mat2)`` for matrices ``mat1``, ``mat2`` and an ``input``
-    that broadcasts to the product's shape (``tr.addmm``): a layer's ``x Wᵀ + b`` or a cell's
-    ``x_proj + h W_hhᵀ`` as one node, where a product and an addition would make two.
+    """``beta · input + alpha · (mat1 @ mat2)`` for a matrix ``mat2``, a matrix ``mat1`` (or a batch
+    of rows, as MatMul takes them: a Linear layer over a sequence) and an ``input`` that broadcasts
+    to the product's shape (``tr.addmm``, which PyTorch limits to matrices): a layer's ``x Wᵀ + b``
+    or a cell's ``x_proj + h W_hhᵀ`` as one node, where a product and an addition would make two.
 
     With C = beta·I + alpha·mat1 op(mat2):  dL/dI = beta · dC (summed to I's shape), and the
     matrices' gradients are MatMul's for alpha · dC (``transpose_b`` as MatMul's)."""
@@ -110,14 +111,14 @@ class AddMM(MatMul):
         return [i for i, needed in ((1, need_2), (2, need_1)) if needed]
 
     def forward(self, input, mat1, mat2, beta=1, alpha=1, transpose_b=False):  # noqa: A002 (PyTorch's name)
-        if mat1.ndim != 2 or mat2.ndim != 2:
+        if mat1.ndim < 2 or mat2.ndim != 2:
             raise ValueError(f"addmm: mat1 and mat2 must be matrices (2-D), got shapes {mat1.shape} and {mat2.shape}")
         if not input.dtype == mat1.dtype == mat2.dtype:
             raise TypeError(f"addmm: expected input, mat1 and mat2 of one dtype, got {input.dtype}, {mat1.dtype} "
                             f"and {mat2.dtype}")
         self.beta, self.alpha = beta, alpha
         out = super().forward(mat1, mat2, transpose_b=transpose_b)
-        if input.ndim > 2 or any(n not in (1, m) for n, m in zip(input.shape[::-1], out.shape[::-1])):
+        if input.ndim > out.ndim or any(n not in (1, m) for n, m in zip(input.shape[::-1], out.shape[::-1])):
             raise ValueError(f"addmm: input of shape {input.shape} does not broadcast to the product's shape "
                              f"{out.shape}")
         if alpha != 1:
