@@ -67,7 +67,7 @@ def gru_step(x_proj: Tensor | tuple, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | N
     x_rz, x_n = x_proj if isinstance(x_proj, tuple) else x_proj.split([2 * hidden, hidden], -1)
     h_rz, h_n = h_proj.split([2 * hidden, hidden], -1)
     r, z = (x_rz + h_rz).sigmoid().chunk(2, -1)  # r and z in one add and one σ
-    n = (x_n + r * h_n).tanh()
+    n = addcmul(x_n, r, h_n).tanh()  # x_n + r ⊙ h_n in one node
     return addcmul(n, z, h - n)  # n + z ⊙ (h - n) = (1 - z) ⊙ n + z ⊙ h, in two nodes instead of four
 
 
