@@ -175,6 +175,38 @@ def test_zero_grad():
     assert a.grad is None and b.grad is None
 
 
+def test_zero_grad_to_zeros_keeps_the_gradient_tensor_as_pytorch():
+    # PyTorch zeroes p.grad in place: a reference sees the zeros, and the next backward adds into it
+    a = nn.Parameter(tr.tensor([1.0, 2.0]))
+    opt = optim.SGD([a], lr=0.1)
+    (a * 3).sum().backward()
+    held, version = a.grad, a.grad._version
+    opt.zero_grad(set_to_none=False)
+    assert a.grad is held and held.tolist() == [0.0, 0.0] and held._version == version + 1
+    (a * 2).sum().backward()
+    assert a.grad is held and held.tolist() == [2.0, 2.0]
+    net = nn.Linear(2, 1)
+    net(tr.ones(1, 2)).sum().backward()
+    held = net.weight.grad
+    net.zero_grad(set_to_none=False)
+    assert net.weight.grad is held and held.tolist() == [[0.0, 0.0]]
+    # a gradient that is part of a graph (create_graph) is replaced, so that graph keeps its values
+    (a * a).sum().backward(create_graph=True)
+    graph_grad = a.grad
+    assert graph_grad.grad_fn is not None
+    opt.zero_grad(set_to_none=False)
+    assert a.grad is not graph_grad and a.grad.tolist() == [0.0, 0.0] and a.grad.grad_fn is None
+
+
+def test_zero_grad_identity_matches_torch():
+    torch = pytest.importorskip("torch")
+    p = torch.nn.Parameter(torch.ones(2))
+    (p * 2).sum().backward()
+    held = p.grad
+    torch.optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)
+    assert p.grad is held and held.tolist() == [0.0, 0.0]
+
+
 def test_param_groups_with_their_own_lr():
     a, b = nn.Parameter(tr.tensor([1.0])), nn.Parameter(tr.tensor([1.0]))
     opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.0)

@@ -24,7 +24,7 @@ Each idea has its own file; this module gathers their public names:
 from __future__ import annotations
 
 from .anomaly import anomaly_mode, detect_anomaly, set_detect_anomaly
-from .engine import grad, initial_gradient, run_backward
+from .engine import clear_grad, grad, initial_gradient, run_backward
 from .function import (
     Function,
     _mark_views,
@@ -37,7 +37,7 @@ from .function import (
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
-    "Function", "adopt_history", "anomaly_mode", "constant", "detect_anomaly", "enable_grad", "grad",
+    "Function", "adopt_history", "anomaly_mode", "clear_grad", "constant", "detect_anomaly", "enable_grad", "grad",
     "initial_gradient", "is_grad_enabled", "join_history", "no_grad", "run_backward", "set_detect_anomaly",
     "set_grad_enabled", "split_history", "_mark_views", "_refuse_stale_view",
 ]

@@ -143,6 +143,24 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool) 
             tensor.grad = existing + grad
 
 
+def clear_grad(tensor, set_to_none: bool) -> None:
+    """``zero_grad`` for one tensor, as PyTorch does it: ``.grad = None``, or the ``.grad`` zeroed in
+    place (a reference to ``p.grad`` sees the zeros, and the next backward adds into the same array).
+    A gradient that is part of a graph (made under ``create_graph``), or memory that may not be
+    written, is replaced by fresh zeros instead (PyTorch detaches the first in place)."""
+    grad = tensor.grad
+    if grad is None:
+        return
+    if set_to_none:
+        tensor.grad = None
+    elif grad.grad_fn is None and (type(grad.array) is not np.ndarray or grad.array.flags.writeable):
+        grad.requires_grad = False  # as PyTorch's requires_grad_(False) before zero_()
+        with _GradModeGuard(False):
+            grad.zero_()
+    else:
+        tensor.grad = grad.new_zeros(grad.shape)
+
+
 def _can_add_in_place(existing, grad) -> bool:
     """``existing += grad`` gives the values ``existing + grad`` would: one array type, shape, dtype and
     device, and memory that may be written (a ``.grad`` the user set to a broadcast view may not)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 
 from .. import backend, unsupported
-from ..autograd import no_grad
+from ..autograd import clear_grad, no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -190,12 +190,9 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear every parameter's gradient (to None, or to zeros)."""
+        """Clear every parameter's gradient: to None, or to zeros in place as PyTorch (``autograd.clear_grad``)."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad = p.grad.new_zeros(p.shape)
+            clear_grad(p, set_to_none)
 
     def apply(self, fn) -> Module:
         """Call ``fn(module)`` on every submodule (children first) and on self; returns self."""

@@ -16,7 +16,7 @@ with its dtype, under the same names PyTorch uses (``"momentum_buffer"``,
 
 from __future__ import annotations
 
-from ..autograd import enable_grad, no_grad
+from ..autograd import clear_grad, enable_grad, no_grad
 from ..backend import device_of, is_array, is_numpy_scalar, to_device
 from ..tensor import Tensor
 
@@ -151,13 +151,10 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: to None (the default, frees memory and lets
-        ``step`` skip the parameter), or to zeros of the parameter's shape."""
+        ``step`` skip the parameter), or to zeros, in place as PyTorch (``autograd.clear_grad``)."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:  # a fresh array: the old gradient may belong to a graph (create_graph=True)
-                    p.grad = p.grad.new_zeros(p.grad.shape)
+                clear_grad(p, set_to_none)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient, by the optimizer's rule.
