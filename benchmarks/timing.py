@@ -40,12 +40,16 @@ def interleaved_medians(steps: dict, repeats: int, warmup: int = 1) -> dict:
     for step in steps.values():
         for _ in range(warmup):
             step()
-    names = list(steps)
-    times = {name: [] for name in names}
+    times = {name: [] for name in steps}
+    for name in rotating_order(list(steps), repeats):
+        start = time.perf_counter()
+        steps[name]()
+        times[name].append(time.perf_counter() - start)
+    return {name: 1000 * statistics.median(values) for name, values in times.items()}
+
+
+def rotating_order(names: list, repeats: int):
+    """The order of ``repeats`` interleaved rounds: every name once per round, rotated by one each round."""
     for round_ in range(repeats):
         shift = round_ % len(names)
-        for name in names[shift:] + names[:shift]:
-            start = time.perf_counter()
-            steps[name]()
-            times[name].append(time.perf_counter() - start)
-    return {name: 1000 * statistics.median(values) for name, values in times.items()}
+        yield from names[shift:] + names[:shift]

@@ -67,7 +67,7 @@ if str(HERE) not in sys.path:
 
 import numpy as np  # noqa: E402  (after the path set-up above)
 import numpy_floor as floor  # noqa: E402  benchmarks/numpy_floor.py, beside this script
-from timing import interleaved_medians  # noqa: E402  benchmarks/timing.py, beside this script
+from timing import interleaved_medians, rotating_order  # noqa: E402  benchmarks/timing.py, beside this script
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 RECURRENT_NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
@@ -292,10 +292,8 @@ def isolated_medians(name: str, impls: list, repeats: int) -> dict:
         for impl in impls:  # one untimed step each, as interleaved_medians does
             ask(impl, "step")
         times = {impl: [] for impl in impls}
-        for round_ in range(repeats):
-            shift = round_ % len(impls)
-            for impl in impls[shift:] + impls[:shift]:
-                times[impl].append(ask(impl, "step")["seconds"])
+        for impl in rotating_order(impls, repeats):
+            times[impl].append(ask(impl, "step")["seconds"])
     finally:
         for process in workers.values():
             process.stdin.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 
 import numpy as np
 
@@ -44,15 +45,15 @@ def _walk(outputs, grad_outputs, retain_graph: bool, create_graph: bool, wanted:
     # into: an op's backward may have handed the same tensor to another input too.
     sums: set = set()
 
-    def plus(total, grad):
-        if create_graph:
-            return total + grad
+    def add_to_own_sum(total, grad):
         if id(total) in sums:
             _add_into(total, grad)
             return total
         total = _add_arrays(total, grad)
         sums.add(id(total))
         return total
+
+    plus = operator.add if create_graph else add_to_own_sum
 
     def send(tensor, node, slot, grad) -> None:
         """Add ``grad`` to what output ``slot`` of ``node`` has received; node None: ``tensor`` is a leaf."""
@@ -153,7 +154,7 @@ def clear_grad(tensor, set_to_none: bool) -> None:
         return
     if set_to_none:
         tensor.grad = None
-    elif grad.grad_fn is None and (type(grad.array) is not np.ndarray or grad.array.flags.writeable):
+    elif grad.grad_fn is None and _writable(grad.array):
         grad.requires_grad = False  # as PyTorch's requires_grad_(False) before zero_()
         with _GradModeGuard(False):
             grad.zero_()
@@ -167,9 +168,12 @@ def _can_add_in_place(existing, grad) -> bool:
     a, b = existing.array, grad.array
     if type(a) is not type(b) or a.shape != b.shape or a.dtype != b.dtype:
         return False
-    if type(a) is np.ndarray:
-        return a.flags.writeable
-    return existing.device == grad.device
+    return _writable(a) and (type(a) is np.ndarray or existing.device == grad.device)
+
+
+def _writable(array) -> bool:
+    """Memory that may be written (NumPy marks broadcast views and some borrowed memory read-only)."""
+    return type(array) is not np.ndarray or array.flags.writeable
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

@@ -238,7 +238,6 @@ class Function:
         return f"<{self.name} outputs {', '.join(_describe(m) for m in meta)}>"
 
 
-_ZERO_VERSION = (0,)
 _shared_tuples: dict = {}
 
 
@@ -250,6 +249,9 @@ def _shared(flags: tuple) -> tuple:
 def _zeros(n: int) -> tuple:
     """One shared ``(0,) * n``: the versions of inputs never written in place (nearly all of them)."""
     return _shared_tuples.setdefault(n, (0,) * n)
+
+
+_ZERO_VERSION = _zeros(1)  # a fresh output's versions, looked up once
 
 
 def _describe(meta) -> str:

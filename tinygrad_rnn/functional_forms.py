@@ -79,7 +79,7 @@ def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002 (PyTorch's argument n
 def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:  # noqa: A002 (PyTorch's argument names)
     """``input + value · tensor1 · tensor2``, the three broadcast together. One node (``AddCMul``) when
     all three share a floating dtype; otherwise the same sum of ordinary ops, promoted as they are."""
-    _check_tensors("addcmul", input=input, tensor1=tensor1, tensor2=tensor2)
+    _tensor("addcmul", input), _tensor("addcmul", tensor1, "tensor1"), _tensor("addcmul", tensor2, "tensor2")
     _check_alpha("addcmul", value, tensor1, tensor2, what="value")
     if input.dtype == tensor1.dtype == tensor2.dtype and input.dtype.kind == "f":
         return ops.AddCMul.apply(input, tensor1, tensor2, value=value)
@@ -89,18 +89,12 @@ def addcmul(input, tensor1, tensor2, *, value=1) -> Tensor:  # noqa: A002 (PyTor
 def addcdiv(input, tensor1, tensor2, *, value=1) -> Tensor:  # noqa: A002 (PyTorch's argument names)
     """``input + value · tensor1 / tensor2``, the three broadcast together (floating point only: as in
     PyTorch, integer operands are refused rather than divided with rounding)."""
-    _check_tensors("addcdiv", input=input, tensor1=tensor1, tensor2=tensor2)
+    _tensor("addcdiv", input), _tensor("addcdiv", tensor1, "tensor1"), _tensor("addcdiv", tensor2, "tensor2")
     if tensor1.dtype.kind != "f" and tensor2.dtype.kind != "f":
         raise TypeError(f"addcdiv: integer division is not supported (tensor1 and tensor2 are {tensor1.dtype} and "
                         f"{tensor2.dtype}), as in PyTorch; convert them first, e.g. tensor1.float()")
     _check_alpha("addcdiv", value, tensor1, tensor2, what="value")
     return input + value * tensor1 / tensor2
-
-
-def _check_tensors(name: str, **arguments) -> None:
-    for argument, value in arguments.items():
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{name}: {argument} must be a Tensor, got {type(value).__name__}")
 
 
 def mul(input, other) -> Tensor:  # noqa: A002 (PyTorch's argument names)
@@ -210,27 +204,29 @@ def triu(input, diagonal: int = 0) -> Tensor:  # noqa: A002 (PyTorch's argument 
 def max(input, *args, **kwargs):  # noqa: A001, A002 (PyTorch's names)
     """``tr.max(x)`` (the largest value), ``tr.max(x, dim)`` (``(values, indices)``) or, with a tensor
     as the second argument, ``tr.max(a, b)``: the elementwise ``maximum``, as in PyTorch."""
-    other = args[0] if args else kwargs.pop("other", None)
-    if isinstance(other, Tensor):
-        if len(args) > 1 or kwargs:
-            raise TypeError("max: tr.max(input, other) takes no further arguments")
-        return _tensor("max", input).maximum(other)
-    return _tensor("max", input).max(*args, **kwargs)
+    return _reduction_or_elementwise("max", "maximum", input, args, kwargs)
 
 
 def min(input, *args, **kwargs):  # noqa: A001, A002 (PyTorch's names)
     """``tr.min(x)``, ``tr.min(x, dim)`` or the elementwise ``tr.min(a, b)`` (``minimum``), as ``max``."""
+    return _reduction_or_elementwise("min", "minimum", input, args, kwargs)
+
+
+def _reduction_or_elementwise(name: str, elementwise: str, input, args: tuple, kwargs: dict):  # noqa: A002
+    """``input.<name>(*args, **kwargs)``, or ``input.<elementwise>(other)`` when the second argument is a tensor."""
+    input = _tensor(name, input)
     other = args[0] if args else kwargs.pop("other", None)
     if isinstance(other, Tensor):
         if len(args) > 1 or kwargs:
-            raise TypeError("min: tr.min(input, other) takes no further arguments")
-        return _tensor("min", input).minimum(other)
-    return _tensor("min", input).min(*args, **kwargs)
+            raise TypeError(f"{name}: tr.{name}(input, other) takes no further arguments")
+        return getattr(input, elementwise)(other)
+    return getattr(input, name)(*args, **kwargs)
 
 
-def _tensor(name: str, value) -> Tensor:
+def _tensor(name: str, value, argument: str = "input") -> Tensor:
+    """``value``, checked to be a tensor: ``argument`` of function ``name``."""
     if not isinstance(value, Tensor):
-        raise TypeError(f"{name}: expected a Tensor as the first argument, got {type(value).__name__}")
+        raise TypeError(f"{name}: {argument} must be a Tensor, got {type(value).__name__}")
     return value
 
 
@@ -263,13 +259,13 @@ def diag(input, diagonal: int = 0) -> Tensor:  # noqa: A002 (PyTorch's argument 
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:  # noqa: A002
     """True when ``|input - other| <= atol + rtol * |other|`` everywhere (broadcast), as ``torch.allclose``."""
-    a, b = _tensor("allclose", input), _tensor("allclose", other)
+    a, b = _tensor("allclose", input), _tensor("allclose", other, "other")
     return bool(a.xp.allclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(input, other) -> bool:  # noqa: A002 (PyTorch's argument name)
     """True when both tensors have the same shape and the same values, as ``torch.equal``."""
-    a, b = _tensor("equal", input), _tensor("equal", other)
+    a, b = _tensor("equal", input), _tensor("equal", other, "other")
     return a.shape == b.shape and bool(a.xp.array_equal(a.array, b.array))
 
 

@@ -9,6 +9,7 @@ import math
 import numbers
 
 from .. import ops
+from ..ops.broadcast import broadcasts_to
 from ..tensor import Tensor, cat, one_hot, where
 from ..unsupported import module_getattr as _module_getattr
 from .loss_functions import (  # noqa: F401 (the losses are functional's names too; losses.py reads the helper)
@@ -50,7 +51,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is not None and weight.ndim == 2:
         out_shape = input.shape[:-1] + weight.shape[:1]
-        if bias.ndim > len(out_shape) or any(n not in (1, m) for n, m in zip(bias.shape[::-1], out_shape[::-1])):
+        if not broadcasts_to(bias.shape, out_shape):
             raise ValueError(f"linear: bias of shape {bias.shape} does not broadcast to the output's shape "
                              f"{out_shape}; expected ({weight.shape[0]},), one value per output feature")
         if input.ndim >= 2:  # x Wᵀ + b as one node (the rows of a batch or sequence together)

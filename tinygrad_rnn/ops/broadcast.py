@@ -21,6 +21,12 @@ def broadcast_shape(op_name: str, *shapes: tuple) -> tuple:
     return tuple(result)
 
 
+def broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to exactly ``target`` (never enlarging it): a bias to a
+    layer's output, ``addmm``'s input to the product."""
+    return len(shape) <= len(target) and all(n in (1, m) for n, m in zip(shape[::-1], target[::-1]))
+
+
 def sum_to_shape(grad, shape: tuple):
     """Undo broadcasting in the backward pass: sum ``grad`` down to ``shape``.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..autograd import Function
-from .broadcast import broadcast_shape, reshape_to, sum_to_shape
+from .broadcast import broadcast_shape, broadcasts_to, reshape_to, sum_to_shape
 
 
 class MatMul(Function):
@@ -118,7 +118,7 @@ class AddMM(MatMul):
                             f"and {mat2.dtype}")
         self.beta, self.alpha = beta, alpha
         out = super().forward(mat1, mat2, transpose_b=transpose_b)
-        if input.ndim > out.ndim or any(n not in (1, m) for n, m in zip(input.shape[::-1], out.shape[::-1])):
+        if not broadcasts_to(input.shape, out.shape):
             raise ValueError(f"addmm: input of shape {input.shape} does not broadcast to the product's shape "
                              f"{out.shape}")
         if alpha != 1:
